@@ -1,0 +1,5 @@
+// microscale umbrella header: everything a header-only user needs.
+#pragma once
+
+#include "microscale/numeric/numeric.hpp"
+#include "microscale/version.hpp"
