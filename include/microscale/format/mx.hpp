@@ -1,0 +1,69 @@
+// OCP MX (MXFP4, MXFP6) block quantization: E8M0 power-of-two scale per 32 elements.
+//
+// Scale rule "even" (default; AMD Quark even_round, torchao ScaleCalculationMode.EVEN): round the
+// block amax's mantissa up near the next power of two, so that the largest element does not
+// saturate, then subtract the element format's emax:
+//     bits  = fp32_bits(amax) + (1 << (22 - m)) ;  bits &= 0xFF800000
+//     E     = clamp(exponent(bits) - emax, -127, 127) ; stored e8m0 = E + 127
+// Scale rule "floor" (OCP MX v1.0 §6.3): E = floor(log2(amax)) - emax.
+// amax == 0 -> the smallest scale (code 0). A NaN or infinite amax gives the NaN scale 255 (OCP);
+// the quantizers reject non-finite input before that can happen.
+// Elements: q = round_elem(x / 2^E), round to nearest even, saturating.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "microscale/numeric/codecs.hpp"
+
+namespace microscale::format {
+
+enum class mx_scale_rule : std::uint8_t { even, floor };
+
+constexpr std::string_view mx_scale_rule_name(mx_scale_rule rule) noexcept {
+    return rule == mx_scale_rule::even ? "even" : "floor";
+}
+
+inline mx_scale_rule parse_mx_scale_rule(std::string_view name) {
+    if (name == "even") return mx_scale_rule::even;
+    if (name == "floor") return mx_scale_rule::floor;
+    throw std::invalid_argument("unknown MX scale rule '" + std::string(name) + "' (known: even, floor)");
+}
+
+namespace mx_rules {
+
+/// Exponent of the element format's largest normal value: e2m1 2, e2m3 2, e3m2 4.
+template <class Element>
+inline constexpr int emax = (1 << Element::exponent_bits) - 1 - Element::bias;
+
+/// E8M0 scale code of a block whose largest magnitude is `amax` (amax >= 0).
+template <class Element>
+constexpr std::uint8_t scale_code(float amax, mx_scale_rule rule) noexcept {
+    std::uint32_t bits = std::bit_cast<std::uint32_t>(amax) & 0x7FFF'FFFFu;
+    if (bits >= 0x7F80'0000u) return numeric::e8m0::nan_code;
+    if (bits == 0) return 0;
+    if (rule == mx_scale_rule::even) {
+        bits += 1u << (22 - Element::mantissa_bits);
+        bits &= 0xFF80'0000u;
+    }
+    const int exponent = static_cast<int>(bits >> 23) - 127;  // fp32 subnormals: -127
+    const int e = std::clamp(exponent - emax<Element>, -127, 127);
+    return static_cast<std::uint8_t>(e + 127);
+}
+
+/// Element code of x in a block with scale code `scale`: round(x / 2^E) (x * 2^-E is exact).
+template <class Element>
+inline std::uint8_t element(float x, std::uint8_t scale) noexcept {
+    const float inverse = numeric::e8m0::decode(static_cast<std::uint8_t>(254 - scale));  // 2^-E
+    return Element::encode(x * inverse);
+}
+
+/// Dequantization factor 2^E.
+inline float dequant_factor(std::uint8_t scale) noexcept { return numeric::e8m0::decode(scale); }
+
+}  // namespace mx_rules
+}  // namespace microscale::format

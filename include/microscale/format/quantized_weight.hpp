@@ -1,0 +1,71 @@
+// A block-quantized weight matrix as checkpoints store it: what kernels' prepare() takes.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "microscale/format/formats.hpp"
+#include "microscale/layout/layouts.hpp"
+
+namespace microscale {
+
+/// W [rows = N, cols = K] in a block-scaled format.
+///   codes:  [N, packed_row_bytes(K)] packed element codes (fp4: 2 per byte, fp6: 4 per 3 bytes)
+///   scales: logical [N, K / block] scale codes (e4m3 for nvfp4, e8m0 for MX), stored in
+///           `scale_layout` (for swizzled_128x4 the padded shape)
+///   global_scale: nvfp4 only, the fp32 dequantization global scale G (ModelOpt weight_scale_2);
+///           1 for MX formats
+///   input_scale: nvfp4 W4A4 only, ModelOpt's activation global scale (amax / 2688, dequant form)
+struct quantized_weight {
+    std::string format;  ///< "nvfp4", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2"
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::vector<std::uint8_t> codes;
+    std::vector<std::uint8_t> scales;
+    layout::layout_id scale_layout = layout::layout_id::linear;
+    float global_scale = 1.0f;
+    std::optional<float> input_scale;
+    std::string name = "weight";  ///< for error messages (e.g. the checkpoint tensor prefix)
+};
+
+/// Throws std::invalid_argument with `w.name` and the problem if `w` is not a well-formed weight
+/// of format F: shape, byte counts, NaN scale codes, non-finite or non-positive global scales.
+template <format::weight_format F>
+void validate(const quantized_weight& w) {
+    auto fail = [&](const std::string& what) {
+        throw std::invalid_argument(w.name + " (" + std::string(F::name) + "): " + what);
+    };
+    if (w.format != F::name) fail("weight is in format '" + w.format + "'");
+    if (w.rows <= 0 || w.cols <= 0)
+        fail("shape [" + std::to_string(w.rows) + ", " + std::to_string(w.cols) + "] is empty");
+    if (w.cols % F::block_size != 0)
+        fail("K = " + std::to_string(w.cols) + " is not a multiple of the block size " +
+             std::to_string(F::block_size));
+    const std::int64_t want_codes = w.rows * format::packed_row_bytes<F>(w.cols);
+    if (static_cast<std::int64_t>(w.codes.size()) != want_codes)
+        fail("has " + std::to_string(w.codes.size()) + " code bytes, [" + std::to_string(w.rows) +
+             ", " + std::to_string(w.cols) + "] needs " + std::to_string(want_codes));
+    const std::int64_t want_scales =
+        layout::stored_size(w.scale_layout, w.rows, format::scale_cols<F>(w.cols));
+    if (static_cast<std::int64_t>(w.scales.size()) != want_scales)
+        fail("has " + std::to_string(w.scales.size()) + " scale bytes, layout " +
+             std::string(layout::layout_name(w.scale_layout)) + " needs " + std::to_string(want_scales));
+    for (std::size_t i = 0; i < w.scales.size(); ++i) {
+        if (F::scale::is_nan(w.scales[i]))
+            fail("scale byte " + std::to_string(i) + " is the NaN code of " + std::string(F::scale::name));
+    }
+    if constexpr (F::has_global_scale) {
+        if (!std::isfinite(w.global_scale) || w.global_scale <= 0.0f)
+            fail("global scale " + std::to_string(w.global_scale) + " is not a positive finite number");
+        if (w.input_scale && (!std::isfinite(*w.input_scale) || *w.input_scale <= 0.0f))
+            fail("input_scale " + std::to_string(*w.input_scale) + " is not a positive finite number");
+    } else if (w.global_scale != 1.0f) {
+        fail("MX formats have no global scale (got " + std::to_string(w.global_scale) + ")");
+    }
+}
+
+}  // namespace microscale

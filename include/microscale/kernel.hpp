@@ -1,0 +1,274 @@
+// The linear-kernel contract (DESIGN.md §3), modelled on vLLM's NVFP4 linear-kernel abstraction:
+//
+//   static support is_supported()                      can it run on this CPU?
+//   static support can_implement(const linear_shape&)  can it do this problem?
+//   static prepared prepare(const quantized_weight&)   validate, re-lay, repack: once per layer
+//   static void apply(prepared, x[M,K], y[M,N], bias)  y = x · Wᵀ (+ bias)
+//
+// `linear_kernel<Format, Activation, Layout, Backend>` checks the policies (one static_assert per
+// rule, each naming the rule), names itself, validates inputs and forwards to
+// `Backend::impl<Format, Activation, Layout>`. Every kernel guarantees: a row's result does not
+// depend on M, on the other rows or on the thread count (bitwise); apply() does not allocate
+// after warm-up; bad input is an exception naming the problem, never undefined behaviour.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "microscale/detail/text.hpp"
+#include "microscale/format/activation.hpp"
+#include "microscale/format/formats.hpp"
+#include "microscale/format/quantized_weight.hpp"
+#include "microscale/layout/layouts.hpp"
+#include "microscale/tensor.hpp"
+
+namespace microscale {
+
+/// Yes or no, and why.
+struct support {
+    bool ok = true;
+    std::string reason;
+    static support yes(std::string why = {}) { return {true, std::move(why)}; }
+    static support no(std::string why) { return {false, std::move(why)}; }
+    explicit operator bool() const noexcept { return ok; }
+};
+
+/// A problem: y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias[N]).
+struct linear_shape {
+    std::int64_t m = 1;
+    std::int64_t n = 0;
+    std::int64_t k = 0;
+    dtype activation = dtype::bf16;
+    bool has_bias = false;
+};
+
+struct apply_options {
+    int threads = 0;  ///< 0: OpenMP's default (OMP_NUM_THREADS, else all cores)
+};
+
+/// A backend policy: a name, a CPU check, and `impl<F, A, L>` with prepared / prepare / apply /
+/// can_implement, plus `supports<F, A, L>` saying which combinations it can build.
+template <class B>
+concept backend_policy = requires {
+    { B::name } -> std::convertible_to<std::string_view>;
+    { B::is_supported() } -> std::same_as<support>;
+};
+
+// ---- names ---------------------------------------------------------------------------------------
+
+/// Fixed-capacity constexpr string, so names are compile-time constants usable as string_views.
+struct name_buffer {
+    char chars[96]{};
+    std::size_t size = 0;
+    constexpr name_buffer& append(std::string_view s) {
+        for (char c : s) chars[size++] = c;
+        return *this;
+    }
+    constexpr std::string_view view() const { return {chars, size}; }
+};
+
+/// The scheme of a (format, activation): Quark's grammar extended to NVFP4,
+/// `w_<fmt>` for weight-only, `w_<fmt>_a_<fmt>` when activations are quantized.
+constexpr name_buffer make_scheme_name(std::string_view format, bool quantized_activations) {
+    name_buffer b;
+    b.append("w_").append(format);
+    if (quantized_activations) b.append("_a_").append(format);
+    return b;
+}
+
+/// The canonical kernel name: `<scheme>.<layout>.<backend>`; also the registry key, the test-name
+/// suffix, the benchmark name and the build-filter token. (generators/generate.py implements the
+/// same function; a test checks every generated name against this one.)
+constexpr name_buffer make_kernel_name(std::string_view format, bool quantized_activations,
+                                       std::string_view layout, std::string_view backend) {
+    name_buffer b = make_scheme_name(format, quantized_activations);
+    b.append(".").append(layout).append(".").append(backend);
+    return b;
+}
+
+namespace detail {
+template <bool Valid, class Format, class Activation, class Layout, class Backend>
+struct backend_impl {
+    using type = void;
+};
+template <class Format, class Activation, class Layout, class Backend>
+struct backend_impl<true, Format, Activation, Layout, Backend> {
+    using type = typename Backend::template impl<Format, Activation, Layout>;
+};
+
+void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k,
+                           const const_matrix_view& x, const matrix_view& y,
+                           const const_vector_view* bias);
+}  // namespace detail
+
+// ---- the kernel ------------------------------------------------------------------------------------
+
+template <class Format, class Activation, class Layout, class Backend>
+class linear_kernel {
+    static_assert(format::weight_format<Format>,
+                  "rule format-policy: Format must be a weight-format policy (name, element, scale, "
+                  "block_size, has_global_scale), e.g. microscale::format::nvfp4");
+    static_assert(activation::activation_policy<Activation>,
+                  "rule activation-policy: Activation must be microscale::activation::a16 or aq");
+    static_assert(layout::scale_layout<Layout>,
+                  "rule scale-layout-policy: Layout must be a scale-layout policy (name, id, "
+                  "padded_shape, offset), e.g. microscale::layout::linear");
+    static_assert(backend_policy<Backend>,
+                  "rule backend-policy: Backend must be a backend policy (name, is_supported()), "
+                  "e.g. microscale::backend::emulation");
+
+    static constexpr bool policies_valid = format::weight_format<Format> &&
+                                           activation::activation_policy<Activation> &&
+                                           layout::scale_layout<Layout> && backend_policy<Backend>;
+
+    static consteval bool element_width_ok() {
+        if constexpr (format::weight_format<Format>) {
+            return Format::element::bits == 4 || Format::element::bits == 6;
+        } else {
+            return true;
+        }
+    }
+    static consteval bool block_packing_ok() {
+        if constexpr (format::weight_format<Format>) {
+            return Format::block_size % (Format::element::bits == 4 ? 2 : 4) == 0;
+        } else {
+            return true;
+        }
+    }
+    static consteval bool scale_byte_ok() {
+        if constexpr (format::weight_format<Format>) {
+            return sizeof(typename Format::scale::code_type) == 1;
+        } else {
+            return true;
+        }
+    }
+    static consteval bool backend_builds_it() {
+        if constexpr (policies_valid) {
+            return Backend::template supports<Format, Activation, Layout>;
+        } else {
+            return true;
+        }
+    }
+    static_assert(element_width_ok(),
+                  "rule element-width: element codes must be 4 or 6 bits wide (the fp4 and fp6 packings)");
+    static_assert(block_packing_ok(),
+                  "rule block-packing: the block size must be a whole number of packed groups "
+                  "(2 codes per byte for 4-bit elements, 4 codes per 3 bytes for 6-bit)");
+    static_assert(scale_byte_ok(),
+                  "rule scale-byte: block-scale codes must be one byte (scale layouts store bytes)");
+    static_assert(backend_builds_it(),
+                  "rule backend-combination: this backend cannot build this format/activation/layout "
+                  "(see the backend's `supports`)");
+
+    using impl = typename detail::backend_impl<policies_valid, Format, Activation, Layout, Backend>::type;
+    static consteval name_buffer make_name(bool whole) {
+        if constexpr (policies_valid) {
+            return whole ? make_kernel_name(Format::name, Activation::quantized, Layout::name, Backend::name)
+                         : make_scheme_name(Format::name, Activation::quantized);
+        } else {
+            return name_buffer{};
+        }
+    }
+    static constexpr name_buffer scheme_storage = make_name(false);
+    static constexpr name_buffer name_storage = make_name(true);
+
+public:
+    using format_type = Format;
+    using activation_type = Activation;
+    using layout_type = Layout;
+    using backend_type = Backend;
+    using prepared = typename impl::prepared;
+
+    static constexpr std::string_view scheme = scheme_storage.view();
+    static constexpr std::string_view name = name_storage.view();
+
+    static support is_supported() { return Backend::is_supported(); }
+
+    static support can_implement(const linear_shape& s);
+
+    /// Validates the weight (shape, byte counts, scales) and builds the kernel's own layout.
+    static prepared prepare(const quantized_weight& w);
+
+    /// y[M, N] = x[M, K] · Wᵀ (+ bias[N]); x and y share the activation dtype; bias may be any
+    /// dtype. Non-finite activations, shape or dtype mismatches, overlapping x / y: exceptions.
+    static void apply(const prepared& p, const_matrix_view x, matrix_view y,
+                      const const_vector_view* bias = nullptr, const apply_options& options = {});
+};
+
+// Members are defined out of class, so they are not implicitly inline: a translation unit that
+// sees `extern template class linear_kernel<...>` (generated/kernel_declarations.hpp) does not
+// instantiate them, and links to microscale::kernels instead.
+template <class Format, class Activation, class Layout, class Backend>
+support linear_kernel<Format, Activation, Layout, Backend>::can_implement(const linear_shape& s) {
+    if (s.n <= 0 || s.k <= 0 || s.m < 0)
+        return support::no("shape M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
+                           " K=" + std::to_string(s.k) + " is empty or negative");
+    if (s.k % Format::block_size != 0)
+        return support::no("K=" + std::to_string(s.k) + " is not a multiple of the " +
+                           std::string(Format::name) + " block size " +
+                           std::to_string(Format::block_size));
+    return impl::can_implement(s);
+}
+
+template <class Format, class Activation, class Layout, class Backend>
+typename linear_kernel<Format, Activation, Layout, Backend>::prepared
+linear_kernel<Format, Activation, Layout, Backend>::prepare(const quantized_weight& w) {
+    validate<Format>(w);
+    return impl::prepare(w);
+}
+
+template <class Format, class Activation, class Layout, class Backend>
+void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p, const_matrix_view x,
+                                                               matrix_view y, const const_vector_view* bias,
+                                                               const apply_options& options) {
+    detail::check_apply_arguments(name, p.rows, p.cols, x, y, bias);
+    if (x.rows == 0) return;
+    impl::apply(p, x, y, bias, options);
+}
+
+// ---- argument checks shared by every kernel ----------------------------------------------------------
+
+namespace detail {
+
+inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k,
+                                  const const_matrix_view& x, const matrix_view& y,
+                                  const const_vector_view* bias) {
+    auto fail = [&](const std::string& what) { throw std::invalid_argument(cat(kernel, ": ", what)); };
+    if (x.cols != k) fail(cat("x is [", x.rows, ", ", x.cols, "] but the weight has K=", k));
+    if (y.rows != x.rows || y.cols != n)
+        fail(cat("y is [", y.rows, ", ", y.cols, "], expected [", x.rows, ", ", n, "]"));
+    if (x.type != y.type)
+        fail(cat("y is ", dtype_name(y.type), " but x is ", dtype_name(x.type),
+                 " (the output has the activation dtype)"));
+    if (x.rows < 0) fail("x has a negative row count");
+    if (x.rows > 0 && (x.data == nullptr || y.data == nullptr)) fail("null x or y");
+    if (x.stride() < x.cols || y.stride() < y.cols) fail("row stride smaller than the row");
+    if (bias != nullptr && bias->size != n) fail(cat("bias has ", bias->size, " elements, expected N=", n));
+    if (bias != nullptr && bias->data == nullptr) fail("null bias");
+    if (x.rows > 0) {
+        const auto* xb = static_cast<const char*>(x.data);
+        const auto* xe = static_cast<const char*>(x.row(x.rows - 1)) + x.cols * dtype_size(x.type);
+        const auto* yb = static_cast<const char*>(y.data);
+        const auto* ye = static_cast<const char*>(y.row(y.rows - 1)) + y.cols * dtype_size(y.type);
+        if (xb < ye && yb < xe) fail("y overlaps x");
+    }
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+        const void* row = x.row(r);
+        for (std::int64_t c = 0; c < x.cols; ++c) {
+            const float v = load_element(row, x.type, c);
+            if (!std::isfinite(v)) fail(cat("x[", r, ", ", c, "] is ", std::isnan(v) ? "NaN" : "infinite"));
+        }
+    }
+    if (bias != nullptr) {
+        for (std::int64_t c = 0; c < bias->size; ++c) {
+            if (!std::isfinite(load_element(bias->data, bias->type, c))) fail(cat("bias[", c, "] is not finite"));
+        }
+    }
+}
+
+}  // namespace detail
+}  // namespace microscale

@@ -1,0 +1,106 @@
+// Scale-layout policies and the helpers kernels and tests share to move scales between layouts.
+// A policy has `name`, `id`, `padded_shape(rows, cols)` and `offset(row, col, cols)`.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "microscale/layout/extents.hpp"
+#include "microscale/layout/linear.hpp"
+#include "microscale/layout/swizzled_128x4.hpp"
+
+namespace microscale::layout {
+
+template <class L>
+concept scale_layout = requires(std::int64_t i) {
+    { L::name } -> std::convertible_to<std::string_view>;
+    { L::id } -> std::convertible_to<layout_id>;
+    { L::padded_shape(i, i) } -> std::same_as<extents>;
+    { L::offset(i, i, i) } -> std::same_as<std::int64_t>;
+};
+
+constexpr std::string_view layout_name(layout_id id) noexcept {
+    return id == layout_id::linear ? linear::name : swizzled_128x4::name;
+}
+
+/// Parses "linear" / "swizzled_128x4"; throws std::invalid_argument naming the known ones.
+inline layout_id parse_layout(std::string_view name) {
+    if (name == linear::name) return layout_id::linear;
+    if (name == swizzled_128x4::name) return layout_id::swizzled_128x4;
+    throw std::invalid_argument("unknown scale layout '" + std::string(name) +
+                                "' (known: linear, swizzled_128x4)");
+}
+
+/// Calls f(L{}) for the layout with this id.
+template <class Fn>
+decltype(auto) visit_layout(layout_id id, Fn&& f) {
+    if (id == layout_id::linear) return f(linear{});
+    return f(swizzled_128x4{});
+}
+
+/// Bytes of `batch` stacked [rows, cols] scale matrices stored in layout L.
+template <scale_layout L>
+constexpr std::int64_t stored_size(std::int64_t rows, std::int64_t cols, std::int64_t batch = 1) noexcept {
+    return batch * L::padded_shape(rows, cols).size();
+}
+
+/// linear [batch, rows, cols] -> layout L (padding zero-filled).
+template <scale_layout L>
+std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scales, std::int64_t rows,
+                                      std::int64_t cols, std::int64_t batch = 1) {
+    if (static_cast<std::int64_t>(linear_scales.size()) != batch * rows * cols) {
+        throw std::invalid_argument("pack_scales: got " + std::to_string(linear_scales.size()) +
+                                    " scale bytes for " + std::to_string(batch) + " x [" +
+                                    std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    const std::int64_t matrix = L::padded_shape(rows, cols).size();
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * matrix), 0);
+    for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c)
+                out[static_cast<std::size_t>(b * matrix + L::offset(r, c, cols))] =
+                    linear_scales[static_cast<std::size_t>((b * rows + r) * cols + c)];
+    return out;
+}
+
+/// layout L -> linear [batch, rows, cols] (padding dropped).
+template <scale_layout L>
+std::vector<std::uint8_t> unpack_scales(std::span<const std::uint8_t> stored, std::int64_t rows,
+                                        std::int64_t cols, std::int64_t batch = 1) {
+    const std::int64_t matrix = L::padded_shape(rows, cols).size();
+    if (static_cast<std::int64_t>(stored.size()) != batch * matrix) {
+        throw std::invalid_argument("unpack_scales: got " + std::to_string(stored.size()) +
+                                    " bytes, layout " + std::string(L::name) + " of " +
+                                    std::to_string(batch) + " x [" + std::to_string(rows) + ", " +
+                                    std::to_string(cols) + "] stores " +
+                                    std::to_string(batch * matrix));
+    }
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * rows * cols));
+    for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c)
+                out[static_cast<std::size_t>((b * rows + r) * cols + c)] =
+                    stored[static_cast<std::size_t>(b * matrix + L::offset(r, c, cols))];
+    return out;
+}
+
+/// Re-lays scales stored in layout `from` into layout `to`.
+inline std::vector<std::uint8_t> convert_scales(std::span<const std::uint8_t> stored, layout_id from,
+                                                layout_id to, std::int64_t rows, std::int64_t cols,
+                                                std::int64_t batch = 1) {
+    std::vector<std::uint8_t> as_linear =
+        visit_layout(from, [&](auto l) { return unpack_scales<decltype(l)>(stored, rows, cols, batch); });
+    return visit_layout(to, [&](auto l) { return pack_scales<decltype(l)>(as_linear, rows, cols, batch); });
+}
+
+/// Stored byte count for a runtime layout id.
+inline std::int64_t stored_size(layout_id id, std::int64_t rows, std::int64_t cols, std::int64_t batch = 1) {
+    return visit_layout(id, [&](auto l) { return stored_size<decltype(l)>(rows, cols, batch); });
+}
+
+}  // namespace microscale::layout
