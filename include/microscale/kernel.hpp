@@ -91,9 +91,16 @@ constexpr name_buffer make_kernel_name(std::string_view format, bool quantized_a
 }
 
 namespace detail {
+// Stands in for the backend when a rule is broken, so that the rule's static_assert is the only
+// error the compiler reports.
+struct invalid_impl {
+    struct prepared {
+        std::int64_t rows = 0, cols = 0;
+    };
+};
 template <bool Valid, class Format, class Activation, class Layout, class Backend>
 struct backend_impl {
-    using type = void;
+    using type = invalid_impl;
 };
 template <class Format, class Activation, class Layout, class Backend>
 struct backend_impl<true, Format, Activation, Layout, Backend> {
@@ -164,7 +171,9 @@ class linear_kernel {
                   "rule backend-combination: this backend cannot build this format/activation/layout "
                   "(see the backend's `supports`)");
 
-    using impl = typename detail::backend_impl<policies_valid, Format, Activation, Layout, Backend>::type;
+    using impl = typename detail::backend_impl<policies_valid && element_width_ok() && block_packing_ok() &&
+                                                   scale_byte_ok() && backend_builds_it(),
+                                               Format, Activation, Layout, Backend>::type;
     static consteval name_buffer make_name(bool whole) {
         if constexpr (policies_valid) {
             return whole ? make_kernel_name(Format::name, Activation::quantized, Layout::name, Backend::name)

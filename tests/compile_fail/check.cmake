@@ -1,0 +1,17 @@
+# Compiles SOURCE with -fsyntax-only; passes if it fails to compile (or, for EXPECT "", compiles)
+# and the diagnostics contain EXPECT.
+execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only ${FLAGS} ${SOURCE}
+                RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(EXPECT STREQUAL "")
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "control ${SOURCE} failed to compile:\n${err}")
+  endif()
+  return()
+endif()
+if(result EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but it breaks ${EXPECT}")
+endif()
+string(FIND "${err}" "${EXPECT}" found)
+if(found EQUAL -1)
+  message(FATAL_ERROR "${SOURCE} failed without naming '${EXPECT}':\n${err}")
+endif()
