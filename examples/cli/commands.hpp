@@ -22,6 +22,10 @@ struct command {
 const std::vector<command>& commands();
 
 int run_demo(const std::vector<std::string>& args);
+int run_list(const std::vector<std::string>& args);
+int run_quantize(const std::vector<std::string>& args);
+int run_qdq(const std::vector<std::string>& args);
+int run_check(const std::vector<std::string>& args);
 int run_version(const std::vector<std::string>& args);
 
 }  // namespace microscale::cli

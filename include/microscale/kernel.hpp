@@ -214,12 +214,9 @@ public:
 template <class Format, class Activation, class Layout, class Backend>
 support linear_kernel<Format, Activation, Layout, Backend>::can_implement(const linear_shape& s) {
     if (s.n <= 0 || s.k <= 0 || s.m < 0)
-        return support::no("shape M=" + std::to_string(s.m) + " N=" + std::to_string(s.n) +
-                           " K=" + std::to_string(s.k) + " is empty or negative");
+        return support::no(detail::cat("shape M=", s.m, " N=", s.n, " K=", s.k, " is empty or negative"));
     if (s.k % Format::block_size != 0)
-        return support::no("K=" + std::to_string(s.k) + " is not a multiple of the " +
-                           std::string(Format::name) + " block size " +
-                           std::to_string(Format::block_size));
+        return support::no(detail::cat("K=", s.k, " is not a multiple of the ", Format::name, " block size ", Format::block_size));
     return impl::can_implement(s);
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "microscale/detail/glob.hpp"
+#include "microscale/detail/text.hpp"
 #include "microscale/format/quantized_weight.hpp"
 #include "microscale/kernel.hpp"
 
@@ -159,9 +160,10 @@ inline std::string resolve_scheme(std::string_view requested, std::span<const ke
     std::vector<std::string> known;
     for (const auto& e : table)
         if (std::find(known.begin(), known.end(), e.scheme) == known.end()) known.emplace_back(e.scheme);
-    for (const auto& a : aliases) known.emplace_back(a.alias);
-    std::string message = "unknown quantization scheme '" + std::string(requested) + "'; known:";
-    for (const auto& k : known) message += " " + k;
+    for (const auto& a : aliases)
+        if (std::find(known.begin(), known.end(), a.alias) == known.end()) known.emplace_back(a.alias);
+    std::string message = detail::cat("unknown quantization scheme '", requested, "'; known:");
+    for (const auto& k : known) message.append(" ").append(k);
     throw unknown_scheme(message);
 }
 
@@ -178,44 +180,44 @@ inline selection select_kernel(std::string_view requested, const linear_shape& s
         })) {
         std::string known;
         for (const auto& e : table)
-            if (known.find(std::string(e.backend)) == std::string::npos) known += " " + std::string(e.backend);
-        throw std::invalid_argument("MICROSCALE_LINEAR_BACKEND='" + options.forced_backend +
-                                    "' is not a backend; known: auto" + known);
+            if (known.find(std::string(e.backend)) == std::string::npos) known.append(" ").append(e.backend);
+        throw std::invalid_argument(
+            detail::cat("MICROSCALE_LINEAR_BACKEND='", options.forced_backend, "' is not a backend; known: auto", known));
     }
     if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const kernel_entry& e) {
             return e.name == options.forced_kernel;
         })) {
         std::string known;
-        for (const auto& e : table) known += " " + std::string(e.name);
-        throw std::invalid_argument("unknown kernel '" + options.forced_kernel + "'; known:" + known);
+        for (const auto& e : table) known.append(" ").append(e.name);
+        throw std::invalid_argument(detail::cat("unknown kernel '", options.forced_kernel, "'; known:", known));
     }
     for (const auto& entry : table) {
         if (entry.scheme != result.scheme) continue;
         std::string reason;
         if (!options.forced_kernel.empty() && entry.name != options.forced_kernel) {
-            reason = "not the requested kernel " + options.forced_kernel;
+            reason = detail::cat("not the requested kernel ", options.forced_kernel);
         } else if (!any_backend && entry.backend != backend) {
-            reason = "MICROSCALE_LINEAR_BACKEND=" + options.forced_backend + " forces another backend";
+            reason = detail::cat("MICROSCALE_LINEAR_BACKEND=", options.forced_backend, " forces another backend");
         } else if (auto glob = std::find_if(options.disabled_globs.begin(), options.disabled_globs.end(),
                                             [&](const std::string& g) { return detail::glob_match(g, entry.name); });
                    glob != options.disabled_globs.end()) {
-            reason = "disabled by MICROSCALE_DISABLED_KERNELS pattern '" + *glob + "'";
+            reason = detail::cat("disabled by MICROSCALE_DISABLED_KERNELS pattern '", *glob, "'");
         } else if (support s = entry.is_supported(); !s) {
-            reason = "not supported on this CPU: " + s.reason;
+            reason = detail::cat("not supported on this CPU: ", s.reason);
         } else if (support c = entry.can_implement(shape); !c) {
-            reason = "cannot implement this shape: " + c.reason;
+            reason = detail::cat("cannot implement this shape: ", c.reason);
         } else if (result.kernel == nullptr) {
             result.kernel = &entry;
             continue;
         } else {
-            reason = "lower priority than " + std::string(result.kernel->name);
+            reason = detail::cat("lower priority than ", result.kernel->name);
         }
         result.rejected.push_back({&entry, reason});
     }
     if (result.kernel == nullptr) {
-        std::string message = "no kernel can run scheme " + result.scheme;
-        if (result.rejected.empty()) message += ": the table has no kernel for it";
-        for (const auto& r : result.rejected) message += "\n  " + std::string(r.kernel->name) + ": " + r.reason;
+        std::string message = detail::cat("no kernel can run scheme ", result.scheme);
+        if (result.rejected.empty()) message.append(": the table has no kernel for it");
+        for (const auto& r : result.rejected) message.append(detail::cat("\n  ", r.kernel->name, ": ", r.reason));
         throw no_kernel(message);
     }
     return result;

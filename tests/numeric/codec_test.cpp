@@ -434,3 +434,25 @@ TEST(Packing, RejectsBadInput) {
     std::uint8_t out[4];
     EXPECT_THROW(ms::unpack_fp6(std::span<const std::uint8_t>(wrong, 2), out), std::invalid_argument);
 }
+
+// ---- the accumulation bound -------------------------------------------------------------------
+
+#include "microscale/numeric/error_bound.hpp"
+
+TEST(AccumulationBound, HandDerivedValues) {
+    // gamma_n = n u / (1 - n u), u = 2^-24
+    EXPECT_DOUBLE_EQ(ms::gamma_fp32(1), 0x1p-24 / (1 - 0x1p-24));
+    EXPECT_DOUBLE_EQ(ms::gamma_fp32(4096), 4096 * 0x1p-24 / (1 - 4096 * 0x1p-24));
+    // fp32 output: gamma_{K+c} * sum_abs + 2^-149
+    EXPECT_DOUBLE_EQ(ms::accumulation_bound(100, 2.0, 1.0, microscale::dtype::f32, 4), ms::gamma_fp32(104) * 2.0 + 0x1p-149);
+    // bf16 output adds half an ulp relative: 2^-8 * (|exact| + fp32 part) + 2^-133
+    const double fp32_part = ms::gamma_fp32(20) * 8.0;
+    EXPECT_DOUBLE_EQ(ms::accumulation_bound(16, 8.0, -3.0, microscale::dtype::bf16, 4),
+                     fp32_part + 0x1p-8 * (3.0 + fp32_part) + 0x1p-133);
+    // a summation in fp32 of K equal terms stays inside the bound (worst-case growth)
+    const int k = 1 << 20;
+    float sum = 0.0f;
+    for (int i = 0; i < k; ++i) sum += 0.1f;
+    const double exact = static_cast<double>(0.1f) * k;
+    EXPECT_LE(std::fabs(sum - exact), ms::accumulation_bound(k, exact, exact, microscale::dtype::f32, 0));
+}

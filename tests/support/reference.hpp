@@ -12,6 +12,7 @@
 
 #include "microscale/format/formats.hpp"
 #include "microscale/format/quantized_weight.hpp"
+#include "microscale/numeric/error_bound.hpp"
 #include "microscale/numeric/numeric.hpp"
 #include "microscale/tensor.hpp"
 
@@ -134,26 +135,7 @@ std::vector<double> reference_qdq_row(const std::vector<float>& x, float input_s
     return out;
 }
 
-inline constexpr double fp32_unit_roundoff = 0x1p-24;
-
-inline double gamma(double n) {
-    const double nu = n * fp32_unit_roundoff;
-    return nu / (1.0 - nu);
-}
-
-/// Bound on |kernel output - exact result| for y = dtype(sum_k a_k b_k + bias) computed with fp32
-/// arithmetic in any order: operands off by at most `operand_roundings` fp32 roundings each,
-/// K products and sums, the bias addition (gamma_{K + c}), then one rounding to the output dtype.
-///   sum_abs = sum_k |a_k b_k| + |bias|, exact = the exact result.
-inline double accumulation_bound(std::int64_t k, double sum_abs, double exact, dtype out, int operand_roundings = 3) {
-    const double fp32_part = gamma(static_cast<double>(k + operand_roundings + 1)) * sum_abs;
-    double out_unit = 0.0, out_abs = 0.0;
-    switch (out) {
-        case dtype::f32: out_unit = 0.0; out_abs = 0x1p-149; break;
-        case dtype::bf16: out_unit = 0x1p-8; out_abs = 0x1p-133; break;
-        case dtype::f16: out_unit = 0x1p-11; out_abs = 0x1p-25; break;
-    }
-    return fp32_part + out_unit * (std::fabs(exact) + fp32_part) + out_abs + 1e-300;
-}
+/// The library's bound (numeric/error_bound.hpp), pinned by its own hand-derived test.
+using numeric::accumulation_bound;
 
 }  // namespace microscale::test

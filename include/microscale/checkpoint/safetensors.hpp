@@ -92,7 +92,7 @@ struct tensor_info {
     }
     std::string shape_string() const {
         std::string s = "[";
-        for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+        for (std::size_t i = 0; i < shape.size(); ++i) s.append(i ? ", " : "").append(std::to_string(shape[i]));
         return s + "]";
     }
 };

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "microscale/detail/text.hpp"
 #include "microscale/numeric/codecs.hpp"
 
 namespace microscale::format {
@@ -31,7 +32,7 @@ constexpr std::string_view mx_scale_rule_name(mx_scale_rule rule) noexcept {
 inline mx_scale_rule parse_mx_scale_rule(std::string_view name) {
     if (name == "even") return mx_scale_rule::even;
     if (name == "floor") return mx_scale_rule::floor;
-    throw std::invalid_argument("unknown MX scale rule '" + std::string(name) + "' (known: even, floor)");
+    throw std::invalid_argument(detail::cat("unknown MX scale rule '", name, "' (known: even, floor)"));
 }
 
 namespace mx_rules {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "microscale/detail/text.hpp"
 #include "microscale/format/formats.hpp"
 #include "microscale/layout/layouts.hpp"
 
@@ -36,35 +37,28 @@ struct quantized_weight {
 /// of format F: shape, byte counts, NaN scale codes, non-finite or non-positive global scales.
 template <format::weight_format F>
 void validate(const quantized_weight& w) {
-    auto fail = [&](const std::string& what) {
-        throw std::invalid_argument(w.name + " (" + std::string(F::name) + "): " + what);
-    };
-    if (w.format != F::name) fail("weight is in format '" + w.format + "'");
-    if (w.rows <= 0 || w.cols <= 0)
-        fail("shape [" + std::to_string(w.rows) + ", " + std::to_string(w.cols) + "] is empty");
+    using detail::cat;
+    auto fail = [&](const std::string& what) { throw std::invalid_argument(cat(w.name, " (", F::name, "): ", what)); };
+    if (w.format != F::name) fail(cat("weight is in format '", w.format, "'"));
+    if (w.rows <= 0 || w.cols <= 0) fail(cat("shape [", w.rows, ", ", w.cols, "] is empty"));
     if (w.cols % F::block_size != 0)
-        fail("K = " + std::to_string(w.cols) + " is not a multiple of the block size " +
-             std::to_string(F::block_size));
+        fail(cat("K = ", w.cols, " is not a multiple of the block size ", F::block_size));
     const std::int64_t want_codes = w.rows * format::packed_row_bytes<F>(w.cols);
     if (static_cast<std::int64_t>(w.codes.size()) != want_codes)
-        fail("has " + std::to_string(w.codes.size()) + " code bytes, [" + std::to_string(w.rows) +
-             ", " + std::to_string(w.cols) + "] needs " + std::to_string(want_codes));
-    const std::int64_t want_scales =
-        layout::stored_size(w.scale_layout, w.rows, format::scale_cols<F>(w.cols));
+        fail(cat("has ", w.codes.size(), " code bytes, [", w.rows, ", ", w.cols, "] needs ", want_codes));
+    const std::int64_t want_scales = layout::stored_size(w.scale_layout, w.rows, format::scale_cols<F>(w.cols));
     if (static_cast<std::int64_t>(w.scales.size()) != want_scales)
-        fail("has " + std::to_string(w.scales.size()) + " scale bytes, layout " +
-             std::string(layout::layout_name(w.scale_layout)) + " needs " + std::to_string(want_scales));
+        fail(cat("has ", w.scales.size(), " scale bytes, layout ", layout::layout_name(w.scale_layout), " needs ", want_scales));
     for (std::size_t i = 0; i < w.scales.size(); ++i) {
-        if (F::scale::is_nan(w.scales[i]))
-            fail("scale byte " + std::to_string(i) + " is the NaN code of " + std::string(F::scale::name));
+        if (F::scale::is_nan(w.scales[i])) fail(cat("scale byte ", i, " is the NaN code of ", F::scale::name));
     }
     if constexpr (F::has_global_scale) {
         if (!std::isfinite(w.global_scale) || w.global_scale <= 0.0f)
-            fail("global scale " + std::to_string(w.global_scale) + " is not a positive finite number");
+            fail(cat("global scale ", w.global_scale, " is not a positive finite number"));
         if (w.input_scale && (!std::isfinite(*w.input_scale) || *w.input_scale <= 0.0f))
-            fail("input_scale " + std::to_string(*w.input_scale) + " is not a positive finite number");
+            fail(cat("input_scale ", *w.input_scale, " is not a positive finite number"));
     } else if (w.global_scale != 1.0f) {
-        fail("MX formats have no global scale (got " + std::to_string(w.global_scale) + ")");
+        fail(cat("MX formats have no global scale (got ", w.global_scale, ")"));
     }
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "microscale/detail/text.hpp"
 #include "microscale/format/formats.hpp"
 #include "microscale/format/mx.hpp"
 #include "microscale/format/nvfp4.hpp"
@@ -66,8 +67,8 @@ struct block_rules<nvfp4> {
     /// The layer's activation parameters: needs the static input_scale (calibrated).
     static activation_params activation_params_from(std::optional<float> input_scale, const std::string& name) {
         if (!input_scale) {
-            throw std::invalid_argument(name + ": W4A4 NVFP4 needs the activation global scale "
-                                               "(input_scale) from calibration");
+            throw std::invalid_argument(
+            detail::cat(name, ": W4A4 NVFP4 needs the activation global scale (input_scale) from calibration"));
         }
         return {nvfp4_rules::activation_multiplier(*input_scale)};
     }
@@ -127,9 +128,8 @@ inline void require_finite(std::span<const float> values, std::int64_t cols, con
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!std::isfinite(values[i])) {
             const auto row = static_cast<std::int64_t>(i) / cols, col = static_cast<std::int64_t>(i) % cols;
-            throw std::invalid_argument(name + ": element [" + std::to_string(row) + ", " +
-                                        std::to_string(col) + "] is " +
-                                        (std::isnan(values[i]) ? "NaN" : "infinite"));
+            throw std::invalid_argument(
+                detail::cat(name, ": element [", row, ", ", col, "] is ", std::isnan(values[i]) ? "NaN" : "infinite"));
         }
     }
 }
@@ -142,14 +142,12 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
                                  const quantize_options& options = {}) {
     using rules = block_rules<F>;
     if (rows <= 0 || cols <= 0 || static_cast<std::int64_t>(w.size()) != rows * cols) {
-        throw std::invalid_argument(options.name + ": " + std::to_string(w.size()) +
-                                    " values do not make a non-empty [" + std::to_string(rows) + ", " +
-                                    std::to_string(cols) + "] matrix");
+        throw std::invalid_argument(
+            detail::cat(options.name, ": ", w.size(), " values do not make a non-empty [", rows, ", ", cols, "] matrix"));
     }
     if (cols % F::block_size != 0) {
-        throw std::invalid_argument(options.name + ": K = " + std::to_string(cols) +
-                                    " is not a multiple of the " + std::string(F::name) +
-                                    " block size " + std::to_string(F::block_size));
+        throw std::invalid_argument(detail::cat(options.name, ": K = ", cols, " is not a multiple of the ", F::name,
+                                                " block size ", F::block_size));
     }
     require_finite(w, cols, options.name);
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "microscale/detail/text.hpp"
 #include "microscale/layout/extents.hpp"
 #include "microscale/layout/linear.hpp"
 #include "microscale/layout/swizzled_128x4.hpp"
@@ -32,8 +33,7 @@ constexpr std::string_view layout_name(layout_id id) noexcept {
 inline layout_id parse_layout(std::string_view name) {
     if (name == linear::name) return layout_id::linear;
     if (name == swizzled_128x4::name) return layout_id::swizzled_128x4;
-    throw std::invalid_argument("unknown scale layout '" + std::string(name) +
-                                "' (known: linear, swizzled_128x4)");
+    throw std::invalid_argument(detail::cat("unknown scale layout '", name, "' (known: linear, swizzled_128x4)"));
 }
 
 /// Calls f(L{}) for the layout with this id.
@@ -54,9 +54,8 @@ template <scale_layout L>
 std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scales, std::int64_t rows,
                                       std::int64_t cols, std::int64_t batch = 1) {
     if (static_cast<std::int64_t>(linear_scales.size()) != batch * rows * cols) {
-        throw std::invalid_argument("pack_scales: got " + std::to_string(linear_scales.size()) +
-                                    " scale bytes for " + std::to_string(batch) + " x [" +
-                                    std::to_string(rows) + ", " + std::to_string(cols) + "]");
+        throw std::invalid_argument(
+            detail::cat("pack_scales: got ", linear_scales.size(), " scale bytes for ", batch, " x [", rows, ", ", cols, "]"));
     }
     const std::int64_t matrix = L::padded_shape(rows, cols).size();
     std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * matrix), 0);
@@ -74,11 +73,8 @@ std::vector<std::uint8_t> unpack_scales(std::span<const std::uint8_t> stored, st
                                         std::int64_t cols, std::int64_t batch = 1) {
     const std::int64_t matrix = L::padded_shape(rows, cols).size();
     if (static_cast<std::int64_t>(stored.size()) != batch * matrix) {
-        throw std::invalid_argument("unpack_scales: got " + std::to_string(stored.size()) +
-                                    " bytes, layout " + std::string(L::name) + " of " +
-                                    std::to_string(batch) + " x [" + std::to_string(rows) + ", " +
-                                    std::to_string(cols) + "] stores " +
-                                    std::to_string(batch * matrix));
+        throw std::invalid_argument(detail::cat("unpack_scales: got ", stored.size(), " bytes, layout ", L::name, " of ",
+                                                batch, " x [", rows, ", ", cols, "] stores ", batch * matrix));
     }
     std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * rows * cols));
     for (std::int64_t b = 0; b < batch; ++b)

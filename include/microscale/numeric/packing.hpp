@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "microscale/detail/text.hpp"
 #include "microscale/numeric/codecs.hpp"
 
 namespace microscale::numeric {
@@ -28,8 +29,7 @@ namespace detail {
 
 inline void require_size(std::string_view what, std::size_t got, std::size_t want) {
     if (got != want) {
-        throw std::invalid_argument(std::string(what) + ": span has " + std::to_string(got) +
-                                    " elements, expected " + std::to_string(want));
+        throw std::invalid_argument(microscale::detail::cat(what, ": span has ", got, " elements, expected ", want));
     }
 }
 
@@ -44,9 +44,7 @@ void pack_bits(std::span<const std::uint8_t> codes, std::span<std::uint8_t> pack
     for (std::size_t i = 0; i < codes.size(); ++i) {
         const std::uint32_t code = codes[i];
         if ((code >> Bits) != 0) {
-            throw std::invalid_argument(std::string(what) + ": code " + std::to_string(code) +
-                                        " at index " + std::to_string(i) + " does not fit in " +
-                                        std::to_string(Bits) + " bits");
+            throw std::invalid_argument(microscale::detail::cat(what, ": code ", code, " at index ", i, " does not fit in ", Bits, " bits"));
         }
         accumulator |= code << pending;
         pending += Bits;

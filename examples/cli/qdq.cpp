@@ -1,0 +1,84 @@
+// `microscale qdq --scheme S --input X.safetensors --output Y.safetensors [--input-scale F]
+//                 [--scale-layout linear|swizzled_128x4]`
+// Quantize-dequantizes tensor `x` [M, K] the way the scheme's activations are: writes `x_dq` (x's
+// dtype; bit-exact with vLLM's / Quark's QDQ), `x_codes` (U8, one element code per byte) and
+// `x_scale` (F8_E4M3 or U8 e8m0, [M, K/block] or the padded swizzled shape).
+#include <cmath>
+#include <iostream>
+
+#include "commands.hpp"
+#include "io.hpp"
+#include "microscale/format/quantizer.hpp"
+#include "microscale/format/scheme.hpp"
+#include "microscale/layout/layouts.hpp"
+#include "microscale/registry.hpp"
+#include "options.hpp"
+
+namespace microscale::cli {
+
+int run_qdq(const std::vector<std::string>& args) {
+    po::options_description options("qdq");
+    options.add_options()("scheme", po::value<std::string>()->required(), "scheme or alias")(
+        "input", po::value<std::string>()->required(), "safetensors file with tensor x [M, K] (F32, BF16, F16)")(
+        "output", po::value<std::string>()->required(), "safetensors file to write")(
+        "input-scale", po::value<float>(), "NVFP4: ModelOpt input_scale (activation amax / 2688); default: from x")(
+        "scale-layout", po::value<std::string>()->default_value("linear"), "linear or swizzled_128x4")(
+        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor");
+    po::variables_map values;
+    if (!parse_options("qdq", args, options, values)) return 0;
+
+    const std::string scheme = resolve_scheme(values["scheme"].as<std::string>(), kernel_table(), scheme_aliases());
+    const auto parts = format::parse_scheme(scheme);
+    const auto layout_id = layout::parse_layout(values["scale-layout"].as<std::string>());
+    const auto rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
+    const checkpoint::safetensors_file in(values["input"].as<std::string>());
+    const float_matrix x = read_matrix(in, "x");
+    format::require_finite(x.values, x.cols, in.path() + ": x");
+
+    checkpoint::safetensors_writer out;
+    format::visit_format(parts->format, [&](auto f) {
+        using F = decltype(f);
+        using rules = format::block_rules<F>;
+        if (x.cols % F::block_size != 0)
+            throw std::invalid_argument(detail::cat("x has K = ", x.cols, ", not a multiple of the ", F::name, " block size ", F::block_size));
+        typename rules::activation_params params{};
+        if constexpr (F::has_global_scale) {
+            float input_scale;
+            if (values.count("input-scale")) {
+                input_scale = values["input-scale"].as<float>();
+                if (!std::isfinite(input_scale) || input_scale <= 0.0f)
+                    throw usage_error("--input-scale must be a positive finite number");
+            } else {
+                float amax = 0.0f;
+                for (float v : x.values) amax = std::max(amax, std::fabs(v));
+                input_scale = format::nvfp4_rules::activation_input_scale(amax);
+                if (input_scale == 0.0f) input_scale = 1.0f;  // all-zero x: any scale gives zeros
+                std::cout << "input_scale = amax(x) / 2688 = " << input_scale << " (computed from x)\n";
+            }
+            params = rules::activation_params_from(input_scale, "x");
+            out.set_metadata("input_scale", std::to_string(input_scale));
+        } else {
+            params.rule = rule;
+        }
+        const std::int64_t blocks = x.cols / F::block_size;
+        std::vector<float> dq(x.values.size());
+        std::vector<std::uint8_t> codes(x.values.size()), scales(static_cast<std::size_t>(x.rows * blocks));
+        for (std::int64_t r = 0; r < x.rows; ++r)
+            format::qdq_row<F>(x.values.data() + r * x.cols, x.cols, params, codes.data() + r * x.cols,
+                               scales.data() + r * blocks, dq.data() + r * x.cols);
+        add_matrix(out, "x_dq", dq, x.rows, x.cols, x.type);
+        out.add_values<std::uint8_t>("x_codes", checkpoint::st_dtype::U8, {x.rows, x.cols}, codes);
+        const auto stored = layout::convert_scales(scales, layout::layout_id::linear, layout_id, x.rows, blocks);
+        const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
+        out.add_values<std::uint8_t>("x_scale", F::has_global_scale ? checkpoint::st_dtype::F8_E4M3 : checkpoint::st_dtype::U8,
+                                     {shape.rows, shape.cols}, stored);
+    });
+    out.set_metadata("scheme", scheme);
+    out.set_metadata("scale_layout", values["scale-layout"].as<std::string>());
+    out.write(values["output"].as<std::string>());
+    std::cout << "wrote x_dq, x_codes, x_scale (" << values["scale-layout"].as<std::string>() << ") of " << scheme
+              << " to " << values["output"].as<std::string>() << "\n";
+    return 0;
+}
+
+}  // namespace microscale::cli

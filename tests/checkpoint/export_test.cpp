@@ -1,0 +1,127 @@
+// Exporting a floating-point checkpoint: the tensors and configs each format's loaders expect, with
+// the bytes ModelOpt / torchao produce (checked against the golden vectors).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "microscale/checkpoint/export.hpp"
+
+namespace mc = microscale::checkpoint;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path scratch(const std::string& name) {
+    const fs::path dir = fs::temp_directory_path() / ("microscale-export-" + std::to_string(::getpid())) / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+std::vector<std::uint8_t> bytes_of(const mc::safetensors_file& f, const std::string& name) {
+    const auto b = f.bytes(f.at(name));
+    std::vector<std::uint8_t> out(b.size());
+    std::memcpy(out.data(), b.data(), b.size());
+    return out;
+}
+nlohmann::json read_json(const fs::path& p) {
+    std::ifstream in(p);
+    return nlohmann::json::parse(in);
+}
+}  // namespace
+
+TEST(Export, ModelOptNvfp4MatchesModelOptBytes) {
+    // the golden ModelOpt input, renamed as a model's linear layer, exported through the CLI path
+    const mc::safetensors_file golden(std::string(MICROSCALE_GOLDEN_DIR) + "/nvfp4_weight_modelopt.safetensors");
+    const fs::path dir = scratch("nvfp4");
+    mc::safetensors_writer w;
+    w.add_view("model.layers.0.mlp.up_proj.weight", golden.at("bf16_normal.w").dtype, golden.at("bf16_normal.w").shape,
+               golden.bytes(golden.at("bf16_normal.w")));
+    w.add_view("lm_head.weight", golden.at("fp32_normal.w").dtype, golden.at("fp32_normal.w").shape,
+               golden.bytes(golden.at("fp32_normal.w")));
+    const std::vector<float> norm(128, 1.0f);
+    w.add_values<float>("model.layers.0.input_layernorm.weight", mc::st_dtype::F32, {128}, norm);
+    w.write(dir / "in.safetensors");
+
+    const mc::safetensors_file in(dir / "in.safetensors");
+    mc::export_options o;
+    o.scheme = "w_nvfp4_a_nvfp4";
+    o.exclude = {"lm_head"};
+    const auto report = mc::export_checkpoint(in, dir / "out", o);
+    EXPECT_EQ(report.quantized, std::vector<std::string>{"model.layers.0.mlp.up_proj"});
+    EXPECT_EQ(report.excluded, std::vector<std::string>{"lm_head"});
+    ASSERT_EQ(report.notes.size(), 1u);  // no input_scale without calibration
+
+    const mc::safetensors_file out(dir / "out" / "model.safetensors");
+    const std::string p = "model.layers.0.mlp.up_proj";
+    EXPECT_EQ(bytes_of(out, p + ".weight"), bytes_of(golden, "bf16_normal.weight"));
+    EXPECT_EQ(bytes_of(out, p + ".weight_scale"), bytes_of(golden, "bf16_normal.weight_scale"));
+    EXPECT_EQ(out.at(p + ".weight_scale").dtype, mc::st_dtype::F8_E4M3);
+    EXPECT_EQ(out.at(p + ".weight").shape, (std::vector<std::int64_t>{64, 64}));
+    EXPECT_TRUE(out.at(p + ".weight_scale_2").shape.empty());
+    EXPECT_EQ(mc::read_scalar(out, out.at(p + ".weight_scale_2")), mc::read_scalar(golden, golden.at("bf16_normal.weight_scale_2")));
+    EXPECT_EQ(out.find(p + ".input_scale"), nullptr);
+    // excluded and non-linear tensors are copied unchanged
+    EXPECT_EQ(bytes_of(out, "lm_head.weight"), bytes_of(golden, "fp32_normal.w"));
+    EXPECT_EQ(out.at("model.layers.0.input_layernorm.weight").dtype, mc::st_dtype::F32);
+
+    const auto config = read_json(dir / "out" / "hf_quant_config.json");
+    EXPECT_EQ(config["quantization"]["quant_algo"], "NVFP4");
+    EXPECT_EQ(config["quantization"]["group_size"], 16);
+    EXPECT_TRUE(config["quantization"]["kv_cache_quant_algo"].is_null());
+    EXPECT_EQ(config["quantization"]["exclude_modules"], nlohmann::json::array({"lm_head"}));
+    EXPECT_EQ(config["producer"]["name"], "microscale");
+}
+
+TEST(Export, QuarkMxConfigAndTensors) {
+    const fs::path dir = scratch("mx");
+    mc::safetensors_writer w;
+    std::vector<float> values(64 * 96);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 37) % 101) / 17.0f - 3.0f;
+    w.add_values<float>("model.layers.0.self_attn.o_proj.weight", mc::st_dtype::F32, {64, 96}, values);
+    w.write(dir / "in.safetensors");
+    const mc::safetensors_file in(dir / "in.safetensors");
+    mc::export_options o;
+    o.scheme = "w_mxfp6_e3m2";
+    mc::export_checkpoint(in, dir / "out", o);
+    const mc::safetensors_file out(dir / "out" / "model.safetensors");
+    EXPECT_EQ(out.at("model.layers.0.self_attn.o_proj.weight").shape, (std::vector<std::int64_t>{64, 72}));  // 3K/4
+    EXPECT_EQ(out.at("model.layers.0.self_attn.o_proj.weight_scale").shape, (std::vector<std::int64_t>{64, 3}));
+    EXPECT_EQ(out.at("model.layers.0.self_attn.o_proj.weight_scale").dtype, mc::st_dtype::U8);
+    const auto config = read_json(dir / "out" / "config.json")["quantization_config"];
+    EXPECT_EQ(config["quant_method"], "quark");
+    EXPECT_EQ(config["global_quant_config"]["weight"]["dtype"], "fp6_e3m2");
+    EXPECT_EQ(config["global_quant_config"]["weight"]["scale_calculation_mode"], "even");
+    EXPECT_TRUE(config["global_quant_config"]["input_tensors"].is_null());  // weight-only
+
+    o.scheme = "w_mxfp4_a_mxfp4";
+    mc::export_checkpoint(in, dir / "out4", o);
+    const auto config4 = read_json(dir / "out4" / "config.json")["quantization_config"];
+    EXPECT_EQ(config4["global_quant_config"]["input_tensors"]["dtype"], "fp4");
+    EXPECT_EQ(config4["global_quant_config"]["input_tensors"]["is_dynamic"], true);
+}
+
+TEST(Export, BadInputIsNamed) {
+    const fs::path dir = scratch("bad");
+    mc::safetensors_writer w;
+    std::vector<float> values(4 * 24, 0.5f);
+    w.add_values<float>("odd.weight", mc::st_dtype::F32, {4, 24}, values);
+    w.write(dir / "in.safetensors");
+    const mc::safetensors_file in(dir / "in.safetensors");
+    mc::export_options o;
+    o.scheme = "w_nvfp4";
+    try {
+        mc::export_checkpoint(in, dir / "out", o);
+        FAIL() << "K = 24 accepted";
+    } catch (const std::invalid_argument& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("odd.weight: K = 24 is not a multiple of the nvfp4 block size 16"), std::string::npos) << what;
+        EXPECT_NE(what.find("--exclude 'odd'"), std::string::npos) << what;
+    }
+    EXPECT_FALSE(fs::exists(dir / "out" / "model.safetensors"));
+    o.exclude = {"od?"};
+    EXPECT_NO_THROW(mc::export_checkpoint(in, dir / "out", o));
+    o.scheme = "NVFP4";  // not canonical
+    EXPECT_THROW(mc::export_checkpoint(in, dir / "out", o), std::invalid_argument);
+}
