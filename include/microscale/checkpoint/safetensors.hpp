@@ -257,7 +257,7 @@ inline std::vector<float> read_floats(const safetensors_file& file, const tensor
     std::vector<float> out(static_cast<std::size_t>(t.numel()));
     switch (t.dtype) {
         case st_dtype::F32:
-            std::memcpy(out.data(), bytes.data(), bytes.size());
+            if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
             break;
         case st_dtype::F64:
             for (std::size_t i = 0; i < out.size(); ++i) {
@@ -307,7 +307,7 @@ public:
     template <class T>
     void add_values(std::string name, st_dtype dtype, std::vector<std::int64_t> shape, std::span<const T> values) {
         std::vector<std::byte> bytes(values.size_bytes());
-        std::memcpy(bytes.data(), values.data(), bytes.size());
+        if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
         add(std::move(name), dtype, std::move(shape), std::move(bytes));
     }
     void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }

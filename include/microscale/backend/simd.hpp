@@ -1,0 +1,248 @@
+// Backend `simd`: fast CPU kernels on the simd tiers (backend/simd/isa.hpp), chosen at run time.
+//
+// prepare() (baseline code) repacks the weight once into the tiers' shared layout
+// (backend/simd/packed.hpp: 16-row groups, quads of 4 k, pre-decoded block factors) and picks the
+// best tier this CPU runs (or MICROSCALE_SIMD_ISA). apply():
+//   a16  bf16 x goes straight to the bf16 dot; fp16 / fp32 x is split exactly into 2 / 3 bf16 parts
+//        (x = hi + mid + lo), each part a virtual row, and the parts' results are summed;
+//   aq   every row of x is quantized once, with the emulation backend's own block rules (codes
+//        and scales bit-identical), into integers for the int8 / int16 dot and per-block factors;
+// then the tier's GEMM writes fp32 [M, N] and the bias is added and the result rounded to the
+// activation dtype. No allocation after warm-up: scratch buffers are per thread and grow-only.
+//
+// The tiers' code is compiled into microscale::kernels (instantiations/simd/<tier>.cpp); a
+// header-only build uses the emulation backend.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "microscale/backend/simd/isa.hpp"
+#include "microscale/backend/simd/packed.hpp"
+#include "microscale/format/quantizer.hpp"
+#include "microscale/kernel.hpp"
+
+namespace microscale::backend {
+
+namespace simd_isa {
+/// Each tier's GEMMs, defined in that tier's translation unit (nullptr-free: always linked).
+const isa_kernels& avx512_kernels() noexcept;
+const isa_kernels& avx2_kernels() noexcept;
+const isa_kernels& generic_kernels() noexcept;
+
+inline const isa_kernels& kernels_for(isa i) noexcept {
+    switch (i) {
+        case isa::avx512: return avx512_kernels();
+        case isa::avx2: return avx2_kernels();
+        case isa::generic: break;
+    }
+    return generic_kernels();
+}
+
+struct isa_choice {
+    bool ok = false;
+    isa chosen = isa::generic;
+    std::string reason;
+};
+
+/// The tier to run: MICROSCALE_SIMD_ISA if set (and runnable), else the best runnable one.
+inline isa_choice choose_isa() {
+    isa_choice choice;
+    std::string why_not;
+    const std::string forced = forced_isa_from_environment();
+    for (isa i : all_isas) {
+        const std::string missing = missing_features(i);
+        if (!forced.empty() && isa_name(i) != forced) continue;
+        if (missing.empty()) {
+            choice.ok = true;
+            choice.chosen = i;
+            choice.reason = detail::cat("runs the ", isa_name(i), " tier", forced.empty() ? "" : " (MICROSCALE_SIMD_ISA)", why_not);
+            return choice;
+        }
+        why_not.append(detail::cat("; ", isa_name(i), " needs ", missing));
+    }
+    if (!forced.empty()) {
+        try {
+            (void)parse_isa(forced);
+            choice.reason = detail::cat("MICROSCALE_SIMD_ISA=", forced, " but this CPU lacks ", missing_features(parse_isa(forced)));
+        } catch (const std::invalid_argument& e) {
+            choice.reason = e.what();
+        }
+    }
+    return choice;
+}
+}  // namespace simd_isa
+
+struct simd {
+    static constexpr std::string_view name = "simd";
+    static support is_supported() {
+        const auto choice = simd_isa::choose_isa();
+        return choice.ok ? support::yes(choice.reason) : support::no(choice.reason);
+    }
+    /// The tiers decode 4- and 6-bit elements only.
+    template <class Format, class Activation, class Layout>
+    static constexpr bool supports = Format::element::bits == 4 || Format::element::bits == 6;
+    template <class Format, class Activation, class Layout>
+    struct impl;
+};
+
+namespace simd_detail {
+
+inline int thread_count(const apply_options& options) {
+#if defined(_OPENMP)
+    return options.threads > 0 ? options.threads : omp_get_max_threads();
+#else
+    (void)options;
+    return 1;
+#endif
+}
+
+/// Splits x (fp32 value) exactly into bf16 parts: x = p0 + p1 (+ p2).
+inline void split_bf16(float x, int parts, std::uint16_t* out) noexcept {
+    for (int p = 0; p < parts; ++p) {
+        const std::uint16_t hi = numeric::bf16::encode(x);
+        out[p] = hi;
+        x -= numeric::bf16::decode(hi);  // exact: x and its bf16 rounding share the leading bits
+    }
+}
+
+}  // namespace simd_detail
+
+template <class Format, class Activation, class Layout>
+struct simd::impl {
+    using rules = format::block_rules<Format>;
+    using element = typename Format::element;
+
+    struct prepared {
+        std::int64_t rows = 0, cols = 0;
+        simd_isa::packed_weights weights;
+        simd_isa::isa isa = simd_isa::isa::generic;  ///< the tier apply() runs
+        typename rules::activation_params activation{};
+    };
+
+    static support can_implement(const linear_shape& s) {
+        if (s.k % simd_isa::quad_k != 0) return support::no(detail::cat("K=", s.k, " is not a multiple of 4"));
+        return support::yes();
+    }
+
+    static prepared prepare(const quantized_weight& w) {
+        const auto choice = simd_isa::choose_isa();
+        if (!choice.ok) throw std::runtime_error(detail::cat("simd backend: ", choice.reason));
+        prepared p;
+        p.rows = w.rows;
+        p.cols = w.cols;
+        p.isa = choice.chosen;
+        p.weights = simd_isa::pack_weights<Format, Activation>(w);
+        if constexpr (Activation::quantized) p.activation = rules::activation_params_from(w.input_scale, w.name);
+        return p;
+    }
+
+    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
+                      const const_vector_view* bias, const apply_options& options) {
+        using namespace simd_isa;
+        const packed_weights& w = p.weights;
+        const std::int64_t m = x.rows, k = w.k, blocks = w.blocks;
+        const int threads = simd_detail::thread_count(options);
+
+        thread_local detail::aligned_buffer<std::byte> x_buffer;
+        thread_local detail::aligned_buffer<float> x_factor_buffer, y_buffer, scratch_buffer;
+
+        gemm_call c{};
+        c.isa_tag = p.isa;
+        c.element = w.element;
+        c.compute = w.compute;
+        c.n = w.n;
+        c.k = k;
+        c.block = w.block;
+        c.row_groups = w.row_groups;
+        c.quads = w.quads;
+        c.blocks = blocks;
+        c.codes = w.codes.data();
+        c.factors = w.factors.data();
+        c.corrections = w.corrections.data();
+        c.threads = threads;
+
+        int parts = 1;  // bf16 parts per activation row
+        if constexpr (Activation::quantized) {
+            // quantize each row once with the reference rules; integers for the dot, factors per block
+            static constexpr decode_tables<element> tables{};
+            const bool bytes = w.element == element_kind::e2m1;
+            const std::int64_t row_bytes = bytes ? k : 2 * k;
+            std::byte* xq = x_buffer.reserve(static_cast<std::size_t>(m * row_bytes));
+            float* xf = x_factor_buffer.reserve(static_cast<std::size_t>(m * blocks));
+            thread_local detail::aligned_buffer<float> row_buffer;
+            thread_local detail::aligned_buffer<std::uint8_t> code_buffer;
+            float* row = row_buffer.reserve(static_cast<std::size_t>(k));
+            std::uint8_t* codes = code_buffer.reserve(static_cast<std::size_t>(k));
+            for (std::int64_t r = 0; r < m; ++r) {
+                const void* in = x.row(r);
+                for (std::int64_t i = 0; i < k; ++i) row[i] = load_element(in, x.type, i);
+                for (std::int64_t b = 0; b < blocks; ++b) {
+                    const std::uint8_t s = rules::quantize_activation_block(row + b * Format::block_size, p.activation,
+                                                                            codes + b * Format::block_size);
+                    xf[r * blocks + b] = rules::activation_factor(s, p.activation);
+                }
+                std::byte* out = xq + r * row_bytes;
+                for (std::int64_t i = 0; i < k; ++i) {
+                    const std::int16_t v = tables.integer[codes[i]];
+                    if (bytes) {
+                        out[i] = static_cast<std::byte>(v + int8_activation_offset);
+                    } else {
+                        std::memcpy(out + 2 * i, &v, 2);
+                    }
+                }
+            }
+            c.x = xq;
+            c.x_row_bytes = row_bytes;
+            c.x_factors = xf;
+            c.m = m;
+        } else if (x.type == dtype::bf16) {
+            c.x = static_cast<const std::byte*>(x.data);
+            c.x_row_bytes = x.stride() * 2;
+            c.x_factors = nullptr;
+            c.m = m;
+        } else {
+            parts = x.type == dtype::f16 ? 2 : 3;
+            std::byte* xs = x_buffer.reserve(static_cast<std::size_t>(m * parts * k * 2));
+            for (std::int64_t r = 0; r < m; ++r) {
+                const void* in = x.row(r);
+                for (std::int64_t i = 0; i < k; ++i) {
+                    std::uint16_t split[3];
+                    simd_detail::split_bf16(load_element(in, x.type, i), parts, split);
+                    for (int q = 0; q < parts; ++q) std::memcpy(xs + ((r * parts + q) * k + i) * 2, &split[q], 2);
+                }
+            }
+            c.x = xs;
+            c.x_row_bytes = 2 * k;
+            c.x_factors = nullptr;
+            c.m = m * parts;
+        }
+
+        const std::int64_t stride = w.row_groups * group_rows;
+        c.y = y_buffer.reserve(static_cast<std::size_t>(c.m * stride));
+        c.y_row_stride = stride;
+        c.scratch_per_thread = (group_rows + 1) * k;
+        c.scratch = scratch_buffer.reserve(static_cast<std::size_t>(threads * c.scratch_per_thread));
+        kernels_for(p.isa).run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
+
+        // sum the parts in a fixed order, add the bias, round once to the activation dtype
+        for (std::int64_t r = 0; r < m; ++r) {
+            void* out = y.row(r);
+            for (std::int64_t n = 0; n < w.n; ++n) {
+                float v = c.y[(r * parts) * stride + n];
+                for (int q = 1; q < parts; ++q) v += c.y[(r * parts + q) * stride + n];
+                if (bias != nullptr) v += load_element(bias->data, bias->type, n);
+                store_element(out, y.type, n, v);
+            }
+        }
+    }
+};
+
+}  // namespace microscale::backend

@@ -1,0 +1,232 @@
+// The simd backend's own weight layout, built once by prepare() (baseline code), and the plain-data
+// call every ISA tier's GEMM takes.
+//
+// Rows are grouped by 16 (one AVX-512 lane each; padding rows are zero). Along K, codes come in
+// quads of 4 consecutive k. For each (row group, quad):
+//
+//   byte flavour (fp4 with quantized activations: the int8 dot, vpdpbusd, 4 k per lane)
+//     32 bytes; code c = 4 * row + j (j = k within the quad) sits in byte c % 32, low nibble for
+//     c < 32, high nibble for c >= 32. Decoding = broadcast, shift the upper half by 4, one
+//     64-entry byte permute: byte c of the result belongs to lane c / 4.
+//   word flavour (everything else: bf16 dot or int16 dot, 2 k per lane)
+//     32 bytes of low nibbles: byte i = lo4(row i/2, k j = i%2) | lo4(row i/2, j = 2 + i%2) << 4,
+//     so zero-extending to words and one 32-entry word permute gives the pair (j0, j1) of every
+//     row, and the same after a 4-bit shift gives (j2, j3);
+//     fp6 adds 16 bytes: two 64-bit words holding the high 2 bits of those 32 + 32 codes
+//     (bits 2i, 2i+1 of word 0 for word i of the first pair vector, word 1 for the second).
+//
+// Per (row group, block) the 16 rows' block factors are stored as fp32, already multiplied by what
+// undoes the integer encoding of the products (1/4 for e2m1 x e2m1 as 2x-integers, 1/64 for e2m3,
+// 1/256 for e3m2), and for the int8 path the correction -offset * sum_k w_int (activations enter
+// vpdpbusd as unsigned bytes, offset by +12).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "microscale/detail/aligned_buffer.hpp"
+#include "microscale/format/quantizer.hpp"
+#include "microscale/layout/layouts.hpp"
+#include "microscale/numeric/packing.hpp"
+#include "microscale/backend/simd/isa.hpp"
+
+namespace microscale::backend::simd_isa {
+
+enum class element_kind : std::uint8_t { e2m1 = 0, e2m3 = 1, e3m2 = 2 };
+enum class compute_kind : std::uint8_t { bf16_dot = 0, int_dot = 1 };  ///< a16, aq
+
+inline constexpr int group_rows = 16;
+inline constexpr int quad_k = 4;
+inline constexpr std::int32_t int8_activation_offset = 12;  ///< u8 activation = 2 * e2m1 + 12
+
+template <class Element>
+constexpr element_kind element_kind_of() {
+    if constexpr (Element::bits == 4) return element_kind::e2m1;
+    else if constexpr (Element::mantissa_bits == 3) return element_kind::e2m3;
+    else return element_kind::e3m2;
+}
+
+constexpr int element_bits(element_kind e) noexcept { return e == element_kind::e2m1 ? 4 : 6; }
+
+/// Integer encoding of element values for the integer dot: value * int_multiplier is an integer.
+constexpr int int_multiplier(element_kind e) noexcept {
+    return e == element_kind::e2m1 ? 2 : e == element_kind::e2m3 ? 8 : 16;
+}
+
+constexpr bool byte_flavour(element_kind e, compute_kind c) noexcept {
+    return e == element_kind::e2m1 && c == compute_kind::int_dot;
+}
+
+/// Bytes per (row group, quad).
+constexpr int quad_bytes(element_kind e) noexcept { return e == element_kind::e2m1 ? 32 : 48; }
+
+/// Decode tables over the full code space (sign included): integer values (x int_multiplier) and
+/// bf16 bit patterns. Built from the codecs, so they are exact by construction.
+template <class Element>
+struct decode_tables {
+    static constexpr int size = 1 << Element::bits;
+    std::array<std::int16_t, 64> integer{};
+    std::array<std::uint16_t, 64> bf16{};
+    std::array<float, 64> value{};
+    constexpr decode_tables() {
+        constexpr int mult = int_multiplier(element_kind_of<Element>());
+        for (int c = 0; c < 64; ++c) {
+            const auto code = static_cast<std::uint8_t>(c % size);  // tables are replicated to 64 entries
+            const float v = Element::decode(code);
+            value[static_cast<std::size_t>(c)] = v;
+            integer[static_cast<std::size_t>(c)] = static_cast<std::int16_t>(v * static_cast<float>(mult));
+            bf16[static_cast<std::size_t>(c)] = numeric::bf16::encode(v);
+        }
+    }
+};
+
+/// Prepared weights: owning storage.
+struct packed_weights {
+    element_kind element = element_kind::e2m1;
+    compute_kind compute = compute_kind::bf16_dot;
+    std::int64_t n = 0, k = 0, block = 0;
+    std::int64_t row_groups = 0, quads = 0, blocks = 0;
+    detail::aligned_buffer<std::uint8_t> codes;        ///< [row_groups][quads][quad_bytes]
+    detail::aligned_buffer<float> factors;             ///< [row_groups][blocks][16]
+    detail::aligned_buffer<std::int32_t> corrections;  ///< [row_groups][blocks][16], int8 path only
+};
+
+/// What an ISA tier's GEMM needs; plain data, so the tiers' translation units share nothing else.
+///   y[m, n] = sum_b factor[n, b] * x_factor[m, b] * dot_b(x[m], w[n])     (aq)
+///   y[m, n] = sum_b factor[n, b] * dot_b(x[m], w[n])                      (a16, x in bf16)
+struct gemm_call {
+    isa isa_tag;                 ///< the tier running it (recorded in last_run_isa)
+    element_kind element;
+    compute_kind compute;
+    std::int64_t n, k, block, row_groups, quads, blocks;
+    const std::uint8_t* codes;
+    const float* factors;
+    const std::int32_t* corrections;
+    std::int64_t m;
+    const std::byte* x;          ///< a16: bf16 [m][k]; aq: u8 [m][k] (e2m1) or int16 [m][k] (fp6)
+    std::int64_t x_row_bytes;
+    const float* x_factors;      ///< aq: [m][blocks]
+    float* y;                    ///< fp32 [m][y_row_stride], columns [0, n)
+    std::int64_t y_row_stride;
+    int threads;
+    float* scratch;                   ///< per-thread scratch the portable tier uses
+    std::int64_t scratch_per_thread;  ///< floats per thread: 16 * k + k
+};
+
+/// Which tier ran the last GEMM (tests check that a forced tier really ran).
+inline std::atomic<int> last_run_isa{-1};
+
+using gemm_function = void (*)(const gemm_call&);
+
+/// One tier's GEMMs, indexed [element][compute].
+struct isa_kernels {
+    isa id;
+    gemm_function run[3][2];
+};
+
+// ---- repacking (baseline code, runs once in prepare) ---------------------------------------------
+
+namespace packing_detail {
+
+/// Writes the codes of one (row group, quad): codes(r, j) is the element code of row r, k = 4q + j.
+template <class CodeOf>
+void write_quad(element_kind element, compute_kind compute, std::uint8_t* out, CodeOf code_of) {
+    if (byte_flavour(element, compute)) {
+        for (int c = 0; c < 32; ++c) {
+            const std::uint8_t lo = code_of(c / 4, c % 4), hi = code_of((c + 32) / 4, (c + 32) % 4);
+            out[c] = static_cast<std::uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+        }
+        return;
+    }
+    for (int i = 0; i < 32; ++i) {
+        const std::uint8_t a = code_of(i / 2, i % 2), b = code_of(i / 2, 2 + i % 2);
+        out[i] = static_cast<std::uint8_t>((a & 0xF) | (b & 0xF) << 4);
+    }
+    if (element_bits(element) == 6) {
+        std::uint64_t high[2] = {0, 0};
+        for (int i = 0; i < 32; ++i) {
+            high[0] |= static_cast<std::uint64_t>(code_of(i / 2, i % 2) >> 4) << (2 * i);
+            high[1] |= static_cast<std::uint64_t>(code_of(i / 2, 2 + i % 2) >> 4) << (2 * i);
+        }
+        for (int w = 0; w < 2; ++w)
+            for (int byte = 0; byte < 8; ++byte) out[32 + 8 * w + byte] = static_cast<std::uint8_t>(high[w] >> (8 * byte));
+    }
+}
+
+}  // namespace packing_detail
+
+/// Repacks a validated weight of format F for activation policy A.
+template <class F, class A>
+packed_weights pack_weights(const quantized_weight& w) {
+    using element = typename F::element;
+    using rules = format::block_rules<F>;
+    constexpr element_kind ek = element_kind_of<element>();
+    constexpr compute_kind ck = A::quantized ? compute_kind::int_dot : compute_kind::bf16_dot;
+    static constexpr decode_tables<element> tables{};
+
+    packed_weights p;
+    p.element = ek;
+    p.compute = ck;
+    p.n = w.rows;
+    p.k = w.cols;
+    p.block = F::block_size;
+    p.row_groups = (w.rows + group_rows - 1) / group_rows;
+    p.quads = w.cols / quad_k;
+    p.blocks = w.cols / F::block_size;
+
+    const std::vector<std::uint8_t> scales =
+        w.scale_layout == layout::layout_id::linear
+            ? w.scales
+            : layout::convert_scales(w.scales, w.scale_layout, layout::layout_id::linear, w.rows, p.blocks);
+    // unpack every row once: [n][k] codes
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(w.rows * w.cols));
+    const std::int64_t row_bytes = format::packed_row_bytes<F>(w.cols);
+    for (std::int64_t r = 0; r < w.rows; ++r)
+        numeric::unpack<element>(std::span<const std::uint8_t>(w.codes.data() + r * row_bytes, static_cast<std::size_t>(row_bytes)),
+                                 std::span<std::uint8_t>(codes.data() + r * w.cols, static_cast<std::size_t>(w.cols)));
+
+    const std::size_t qbytes = static_cast<std::size_t>(quad_bytes(ek));
+    std::uint8_t* out = p.codes.reserve(static_cast<std::size_t>(p.row_groups * p.quads) * qbytes);
+    for (std::int64_t g = 0; g < p.row_groups; ++g) {
+        for (std::int64_t q = 0; q < p.quads; ++q) {
+            packing_detail::write_quad(ek, ck, out + static_cast<std::size_t>(g * p.quads + q) * qbytes, [&](int r, int j) -> std::uint8_t {
+                const std::int64_t row = g * group_rows + r;
+                return row < w.rows ? codes[static_cast<std::size_t>(row * w.cols + q * quad_k + j)] : std::uint8_t{0};
+            });
+        }
+    }
+
+    const float undo = ck == compute_kind::int_dot
+                           ? 1.0f / static_cast<float>(int_multiplier(ek) * int_multiplier(ek))
+                           : 1.0f;
+    const std::size_t per_group = static_cast<std::size_t>(p.blocks * group_rows);
+    float* factors = p.factors.reserve(static_cast<std::size_t>(p.row_groups) * per_group);
+    std::int32_t* corrections = p.corrections.reserve(byte_flavour(ek, ck) ? static_cast<std::size_t>(p.row_groups) * per_group : 1);
+    for (std::int64_t g = 0; g < p.row_groups; ++g) {
+        for (std::int64_t b = 0; b < p.blocks; ++b) {
+            for (int r = 0; r < group_rows; ++r) {
+                const std::int64_t row = g * group_rows + r;
+                const std::size_t at = static_cast<std::size_t>(g) * per_group + static_cast<std::size_t>(b * group_rows + r);
+                if (row >= w.rows) {
+                    factors[at] = 0.0f;
+                    if (byte_flavour(ek, ck)) corrections[at] = 0;
+                    continue;
+                }
+                factors[at] = rules::weight_factor(scales[static_cast<std::size_t>(row * p.blocks + b)], w.global_scale) * undo;
+                if (byte_flavour(ek, ck)) {
+                    std::int32_t sum = 0;
+                    for (std::int64_t i = 0; i < F::block_size; ++i)
+                        sum += tables.integer[codes[static_cast<std::size_t>(row * w.cols + b * F::block_size + i)]];
+                    corrections[at] = -int8_activation_offset * sum;
+                }
+            }
+        }
+    }
+    return p;
+}
+
+}  // namespace microscale::backend::simd_isa
