@@ -456,3 +456,19 @@ TEST(AccumulationBound, HandDerivedValues) {
     const double exact = static_cast<double>(0.1f) * k;
     EXPECT_LE(std::fabs(sum - exact), ms::accumulation_bound(k, exact, exact, microscale::dtype::f32, 0));
 }
+
+TEST(Bf16FastPath, EqualsTheGenericCodecOnEveryFloatClass) {
+    // the short encode against the generic round-to-nearest-even codec it replaces
+    using generic = ms::minifloat_codec<ms::spec::bf16>;
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<std::uint32_t> any;
+    for (int i = 0; i < 2'000'000; ++i) {
+        const float x = std::bit_cast<float>(any(rng));
+        ASSERT_EQ(ms::bf16::encode(x), generic::encode(x)) << std::hex << std::bit_cast<std::uint32_t>(x);
+    }
+    for (std::uint32_t hi = 0; hi < 65536; ++hi)
+        for (std::uint32_t lo : {0x0000u, 0x7FFFu, 0x8000u, 0x8001u, 0xFFFFu}) {
+            const float x = std::bit_cast<float>(hi << 16 | lo);
+            ASSERT_EQ(ms::bf16::encode(x), generic::encode(x)) << std::hex << (hi << 16 | lo);
+        }
+}

@@ -3,8 +3,8 @@
 // prepare() (baseline code) repacks the weight once into the tiers' shared layout
 // (backend/simd/packed.hpp: 16-row groups, quads of 4 k, pre-decoded block factors) and picks the
 // best tier this CPU runs (or MICROSCALE_SIMD_ISA). apply():
-//   a16  bf16 x goes straight to the bf16 dot; fp16 / fp32 x is split exactly into 2 / 3 bf16 parts
-//        (x = hi + mid + lo), each part a virtual row, and the parts' results are summed;
+//   a16  x is widened to fp32 (exact) and multiplied with fp32 FMAs against the decoded elements,
+//        one block at a time, each block sum scaled by the block's factor;
 //   aq   every row of x is quantized once, with the emulation backend's own block rules (codes
 //        and scales bit-identical), into integers for the int8 / int16 dot and per-block factors;
 // then the tier's GEMM writes fp32 [M, N] and the bias is added and the result rounded to the
@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -104,15 +105,6 @@ inline int thread_count(const apply_options& options) {
 #endif
 }
 
-/// Splits x (fp32 value) exactly into bf16 parts: x = p0 + p1 (+ p2).
-inline void split_bf16(float x, int parts, std::uint16_t* out) noexcept {
-    for (int p = 0; p < parts; ++p) {
-        const std::uint16_t hi = numeric::bf16::encode(x);
-        out[p] = hi;
-        x -= numeric::bf16::decode(hi);  // exact: x and its bf16 rounding share the leading bits
-    }
-}
-
 }  // namespace simd_detail
 
 template <class Format, class Activation, class Layout>
@@ -144,6 +136,63 @@ struct simd::impl {
         return p;
     }
 
+    /// Row stride (floats) of widened activations: padded so rows do not start 4 KiB apart.
+    static std::int64_t widened_stride(std::int64_t k) noexcept { return k + 16; }
+
+    /// x rows widened to fp32 (exact), [m][widened_stride(k)].
+    static void widen_rows(const const_matrix_view& x, float* out, int threads) {
+        const std::int64_t k = x.cols, stride = widened_stride(k);
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(static) if (x.rows * k > 65536)
+#endif
+        for (std::int64_t r = 0; r < x.rows; ++r) {
+            const void* in = x.row(r);
+            float* row = out + r * stride;
+            switch (x.type) {
+                case dtype::f32: std::memcpy(row, in, static_cast<std::size_t>(k) * sizeof(float)); break;
+                case dtype::bf16:
+                    for (std::int64_t i = 0; i < k; ++i)
+                        row[i] = std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<const std::uint16_t*>(in)[i]) << 16);
+                    break;
+                case dtype::f16:
+                    for (std::int64_t i = 0; i < k; ++i) row[i] = numeric::fp16::decode(static_cast<const std::uint16_t*>(in)[i]);
+                    break;
+            }
+        }
+    }
+
+    /// The scalar reference quantization (tiers without a vector quantizer): integers and factors.
+    static void quantize_rows(const const_matrix_view& x, const typename rules::activation_params& params, std::byte* xq,
+                              std::int64_t row_bytes, bool bytes, float* xf, int threads) {
+        using namespace simd_isa;
+        static constexpr decode_tables<element> tables{};
+        const std::int64_t k = x.cols, blocks = k / Format::block_size;
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+        for (std::int64_t r = 0; r < x.rows; ++r) {
+            thread_local detail::aligned_buffer<float> row_buffer;
+            thread_local detail::aligned_buffer<std::uint8_t> code_buffer;
+            float* row = row_buffer.reserve(static_cast<std::size_t>(k));
+            std::uint8_t* codes = code_buffer.reserve(static_cast<std::size_t>(k));
+            const void* in = x.row(r);
+            for (std::int64_t i = 0; i < k; ++i) row[i] = load_element(in, x.type, i);
+            for (std::int64_t b = 0; b < blocks; ++b) {
+                const std::uint8_t s = rules::quantize_activation_block(row + b * Format::block_size, params, codes + b * Format::block_size);
+                xf[r * blocks + b] = rules::activation_factor(s, params);
+            }
+            std::byte* out = xq + r * row_bytes;
+            for (std::int64_t i = 0; i < k; ++i) {
+                const std::int16_t v = tables.integer[codes[i]];
+                if (bytes) {
+                    out[i] = static_cast<std::byte>(v + int8_activation_offset);
+                } else {
+                    std::memcpy(out + 2 * i, &v, 2);
+                }
+            }
+        }
+    }
+
     static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
                       const const_vector_view* bias, const apply_options& options) {
         using namespace simd_isa;
@@ -152,7 +201,7 @@ struct simd::impl {
         const int threads = simd_detail::thread_count(options);
 
         thread_local detail::aligned_buffer<std::byte> x_buffer;
-        thread_local detail::aligned_buffer<float> x_factor_buffer, y_buffer, scratch_buffer;
+        thread_local detail::aligned_buffer<float> x_float_buffer, x_factor_buffer, y_buffer, scratch_buffer;
 
         gemm_call c{};
         c.isa_tag = p.isa;
@@ -169,75 +218,65 @@ struct simd::impl {
         c.corrections = w.corrections.data();
         c.threads = threads;
 
-        int parts = 1;  // bf16 parts per activation row
+        const isa_kernels& kernels = kernels_for(p.isa);
         if constexpr (Activation::quantized) {
-            // quantize each row once with the reference rules; integers for the dot, factors per block
-            static constexpr decode_tables<element> tables{};
+            // quantize each row once; integers for the dot, factors per block
             const bool bytes = w.element == element_kind::e2m1;
-            const std::int64_t row_bytes = bytes ? k : 2 * k;
+            // rows padded by 64 bytes: row starts 4 KiB apart would all map to the same L1 sets
+            const std::int64_t row_bytes = (bytes ? k : 2 * k) + 64;
             std::byte* xq = x_buffer.reserve(static_cast<std::size_t>(m * row_bytes));
             float* xf = x_factor_buffer.reserve(static_cast<std::size_t>(m * blocks));
-            thread_local detail::aligned_buffer<float> row_buffer;
-            thread_local detail::aligned_buffer<std::uint8_t> code_buffer;
-            float* row = row_buffer.reserve(static_cast<std::size_t>(k));
-            std::uint8_t* codes = code_buffer.reserve(static_cast<std::size_t>(k));
-            for (std::int64_t r = 0; r < m; ++r) {
-                const void* in = x.row(r);
-                for (std::int64_t i = 0; i < k; ++i) row[i] = load_element(in, x.type, i);
-                for (std::int64_t b = 0; b < blocks; ++b) {
-                    const std::uint8_t s = rules::quantize_activation_block(row + b * Format::block_size, p.activation,
-                                                                            codes + b * Format::block_size);
-                    xf[r * blocks + b] = rules::activation_factor(s, p.activation);
-                }
-                std::byte* out = xq + r * row_bytes;
-                for (std::int64_t i = 0; i < k; ++i) {
-                    const std::int16_t v = tables.integer[codes[i]];
-                    if (bytes) {
-                        out[i] = static_cast<std::byte>(v + int8_activation_offset);
-                    } else {
-                        std::memcpy(out + 2 * i, &v, 2);
-                    }
-                }
+            if (kernels.quantize != nullptr) {
+                float* xs = x_float_buffer.reserve(static_cast<std::size_t>(m * widened_stride(k)));
+                widen_rows(x, xs, threads);
+                quantize_call q{};
+                q.element = w.element;
+                q.nvfp4 = Format::has_global_scale;
+                if constexpr (Format::has_global_scale) q.g = p.activation.g;
+                else q.floor_rule = p.activation.rule == format::mx_scale_rule::floor;
+                q.m = m;
+                q.k = k;
+                q.block = w.block;
+                q.blocks = blocks;
+                q.x = xs;
+                q.x_stride = widened_stride(k);
+                q.out = xq;
+                q.out_row_bytes = row_bytes;
+                q.factors = xf;
+                q.threads = threads;
+                kernels.quantize(q);
+            } else {
+                quantize_rows(x, p.activation, xq, row_bytes, bytes, xf, threads);
             }
             c.x = xq;
             c.x_row_bytes = row_bytes;
             c.x_factors = xf;
-            c.m = m;
-        } else if (x.type == dtype::bf16) {
-            c.x = static_cast<const std::byte*>(x.data);
-            c.x_row_bytes = x.stride() * 2;
-            c.x_factors = nullptr;
-            c.m = m;
         } else {
-            parts = x.type == dtype::f16 ? 2 : 3;
-            std::byte* xs = x_buffer.reserve(static_cast<std::size_t>(m * parts * k * 2));
-            for (std::int64_t r = 0; r < m; ++r) {
-                const void* in = x.row(r);
-                for (std::int64_t i = 0; i < k; ++i) {
-                    std::uint16_t split[3];
-                    simd_detail::split_bf16(load_element(in, x.type, i), parts, split);
-                    for (int q = 0; q < parts; ++q) std::memcpy(xs + ((r * parts + q) * k + i) * 2, &split[q], 2);
-                }
-            }
-            c.x = xs;
-            c.x_row_bytes = 2 * k;
+            // fp32 rows (bf16 and fp16 widen exactly)
+            float* xs = x_float_buffer.reserve(static_cast<std::size_t>(m * widened_stride(k)));
+            widen_rows(x, xs, threads);
+            c.x = reinterpret_cast<const std::byte*>(xs);
+            c.x_row_bytes = 4 * widened_stride(k);
             c.x_factors = nullptr;
-            c.m = m * parts;
         }
+        c.m = m;
 
-        const std::int64_t stride = w.row_groups * group_rows;
+        const std::int64_t stride = w.row_groups * group_rows + 16;  // see the activation row padding
         c.y = y_buffer.reserve(static_cast<std::size_t>(c.m * stride));
         c.y_row_stride = stride;
-        c.scratch_per_thread = (group_rows + 1) * k;
+        c.scratch_per_thread = kernels.scratch_floats(k);
         c.scratch = scratch_buffer.reserve(static_cast<std::size_t>(threads * c.scratch_per_thread));
-        kernels_for(p.isa).run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
+        kernels.run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
 
-        // sum the parts in a fixed order, add the bias, round once to the activation dtype
+        // add the bias, round once to the activation dtype
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(static) if (m * w.n > 65536)
+#endif
         for (std::int64_t r = 0; r < m; ++r) {
             void* out = y.row(r);
+            const float* row = c.y + r * stride;
             for (std::int64_t n = 0; n < w.n; ++n) {
-                float v = c.y[(r * parts) * stride + n];
-                for (int q = 1; q < parts; ++q) v += c.y[(r * parts + q) * stride + n];
+                float v = row[n];
                 if (bias != nullptr) v += load_element(bias->data, bias->type, n);
                 store_element(out, y.type, n, v);
             }

@@ -88,8 +88,16 @@ struct e3m2 : minifloat_codec<spec::e3m2> {};
 struct e4m3 : minifloat_codec<spec::e4m3> {};
 /// FP8 E5M2: bias 15, max 57344.
 struct e5m2 : minifloat_codec<spec::e5m2> {};
-/// bfloat16 (IEEE rounding: overflow to inf).
-struct bf16 : minifloat_codec<spec::bf16> {};
+/// bfloat16 (IEEE rounding: overflow to inf). Encoding takes the short path every bf16 library
+/// uses (add 0x7FFF plus the lowest kept bit, truncate), which is round-to-nearest-even for every
+/// non-NaN fp32 (subnormals and overflow to inf included); the generic codec is its reference.
+struct bf16 : minifloat_codec<spec::bf16> {
+    static constexpr code_type encode(float x) noexcept {
+        const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+        if ((bits & 0x7FFF'FFFFu) > 0x7F80'0000u) return nan_code;
+        return static_cast<code_type>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    }
+};
 /// IEEE binary16 (overflow to inf).
 struct fp16 : minifloat_codec<spec::fp16> {};
 

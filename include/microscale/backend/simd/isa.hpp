@@ -1,7 +1,7 @@
 // Instruction-set tiers of the simd backend, and which of them this CPU can run.
 //
-//   avx512   AVX-512 F/BW/VL/DQ + VNNI (int8 dot) + BF16 (bf16 dot) + VBMI (byte permutes):
-//            Zen 4 and later, Sapphire Rapids and later, Cooper Lake lacks VBMI
+//   avx512   AVX-512 F/BW/VL/DQ + VNNI (int8 / int16 dot) + VBMI (byte permutes, multishift):
+//            Ice Lake and later, Zen 4 and later (Skylake-X and Cascade Lake lack VBMI: avx2)
 //   avx2     AVX2 + FMA + F16C + BMI2 (Haswell and later, every x86-64 of the last decade)
 //   generic  whatever the compiler's baseline gives xsimd (SSE2 on x86-64, NEON on AArch64)
 //
@@ -102,7 +102,6 @@ inline std::string missing_features(isa i) {
             need(f.avx512vl, "avx512vl");
             need(f.avx512dq, "avx512dq");
             need(f.avx512vnni, "avx512_vnni");
-            need(f.avx512bf16, "avx512_bf16");
             need(f.avx512vbmi, "avx512_vbmi");
             need(f.os_zmm, "OS support for ZMM state");
             [[fallthrough]];

@@ -30,20 +30,36 @@ template <class Arch>
 struct scalar_decoder {
     /// Element code of row r, k = 4q + j inside one (row group, quad) chunk.
     static std::uint8_t code(element_kind e, compute_kind c, const std::uint8_t* chunk, int r, int j) noexcept {
-        if (byte_flavour(e, c)) {
-            const int i = 4 * r + j;
-            const std::uint8_t byte = chunk[i % 32];
-            return static_cast<std::uint8_t>(i < 32 ? byte & 0xF : byte >> 4);
+        const bool fp6 = element_bits(e) == 6;
+        switch (flavour_of(e, c)) {
+            case flavour::byte: {
+                const int i = 4 * r + j;
+                const std::uint8_t byte = chunk[i % 32];
+                return static_cast<std::uint8_t>(i < 32 ? byte & 0xF : byte >> 4);
+            }
+            case flavour::word: {
+                const int i = 2 * r + (j % 2);
+                const std::uint8_t byte = chunk[i];
+                std::uint8_t code = static_cast<std::uint8_t>(j < 2 ? byte & 0xF : byte >> 4);
+                if (fp6) {
+                    std::uint64_t high;
+                    std::memcpy(&high, chunk + 32 + 8 * (j / 2), 8);
+                    code = static_cast<std::uint8_t>(code | ((high >> (2 * i)) & 3u) << 4);
+                }
+                return code;
+            }
+            case flavour::dword: {
+                const std::uint8_t byte = chunk[16 * (j / 2) + r];
+                std::uint8_t code = static_cast<std::uint8_t>(j % 2 == 0 ? byte & 0xF : byte >> 4);
+                if (fp6) {
+                    std::uint32_t high;
+                    std::memcpy(&high, chunk + 32 + 4 * j, 4);
+                    code = static_cast<std::uint8_t>(code | ((high >> (2 * r)) & 3u) << 4);
+                }
+                return code;
+            }
         }
-        const int i = 2 * r + (j % 2);
-        const std::uint8_t byte = chunk[i];
-        std::uint8_t code = static_cast<std::uint8_t>(j < 2 ? byte & 0xF : byte >> 4);
-        if (element_bits(e) == 6) {
-            std::uint64_t high;
-            std::memcpy(&high, chunk + 32 + 8 * (j / 2), 8);
-            code = static_cast<std::uint8_t>(code | ((high >> (2 * i)) & 3u) << 4);
-        }
-        return code;
+        return 0;
     }
 
     /// Decodes one (row group, block) into out[16][block] through `table` (64 entries).
@@ -80,10 +96,8 @@ struct portable_kernels {
     static void activation_row(const gemm_call& c, std::int64_t m, float* out) noexcept {
         const std::byte* row = c.x + m * c.x_row_bytes;
         for (std::int64_t i = 0; i < c.k; ++i) {
-            if (c.compute == compute_kind::bf16_dot) {
-                std::uint16_t bits;
-                std::memcpy(&bits, row + 2 * i, 2);
-                out[i] = std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
+            if (c.compute == compute_kind::fma) {
+                std::memcpy(out + i, row + 4 * i, 4);
             } else if (c.element == element_kind::e2m1) {
                 out[i] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint8_t>(row[i])) - int8_activation_offset);
             } else {
@@ -147,8 +161,10 @@ struct portable_kernels {
 #endif
     }
 
+    static std::int64_t scratch_floats(std::int64_t k) noexcept { return (group_rows + 1) * k; }
+
     static isa_kernels table(isa id) noexcept {
-        isa_kernels t{id, {}};
+        isa_kernels t{id, {}, &scratch_floats, nullptr};
         for (auto& per_element : t.run)
             for (auto& fn : per_element) fn = &run;
         return t;

@@ -2,23 +2,19 @@
 // call every ISA tier's GEMM takes.
 //
 // Rows are grouped by 16 (one AVX-512 lane each; padding rows are zero). Along K, codes come in
-// quads of 4 consecutive k. For each (row group, quad):
+// quads of 4 consecutive k. For each (row group, quad) one of three flavours:
 //
-//   byte flavour (fp4 with quantized activations: the int8 dot, vpdpbusd, 4 k per lane)
-//     32 bytes; code c = 4 * row + j (j = k within the quad) sits in byte c % 32, low nibble for
-//     c < 32, high nibble for c >= 32. Decoding = broadcast, shift the upper half by 4, one
-//     64-entry byte permute: byte c of the result belongs to lane c / 4.
-//   word flavour (everything else: bf16 dot or int16 dot, 2 k per lane)
-//     32 bytes of low nibbles: byte i = lo4(row i/2, k j = i%2) | lo4(row i/2, j = 2 + i%2) << 4,
-//     so zero-extending to words and one 32-entry word permute gives the pair (j0, j1) of every
-//     row, and the same after a 4-bit shift gives (j2, j3);
-//     fp6 adds 16 bytes: two 64-bit words holding the high 2 bits of those 32 + 32 codes
-//     (bits 2i, 2i+1 of word 0 for word i of the first pair vector, word 1 for the second).
+//   byte   (e2m1, quantized activations: the int8 dot, 4 k per lane)
+//          32 bytes; code c = 4 * row + j (j = k within the quad) sits in byte c % 32, low nibble
+//          for c < 32, high nibble for c >= 32. Decoding: broadcast the 32 bytes, one
+//          multishift (high nibbles of the upper half), one 64-entry byte permute.
+//   word   (e2m3 / e3m2, quantized activations: the int16 dot, 2 k per lane)
+//          32 bytes: byte i = lo4(row i/2, j = i%2) | lo4(row i/2, j = 2 + i%2) << 4, then 16 bytes:
+//          two 64-bit words with the high 2 bits of those codes (bits 2i, 2i+1).
+//   dword  (every element, activations as they are: fp32 FMA, 1 k per instruction)
+//          32 bytes: byte r = lo4(row r, j = 0) | lo4(row r, 1) << 4 (r < 16), byte 16 + r likewise
+//          for j = 2, 3; fp6 adds four 32-bit words, word j holding bits 2r, 2r+1 = hi2(row r, j).
 //
-// Per (row group, block) the 16 rows' block factors are stored as fp32, already multiplied by what
-// undoes the integer encoding of the products (1/4 for e2m1 x e2m1 as 2x-integers, 1/64 for e2m3,
-// 1/256 for e3m2), and for the int8 path the correction -offset * sum_k w_int (activations enter
-// vpdpbusd as unsigned bytes, offset by +12).
 #pragma once
 
 #include <array>
@@ -37,7 +33,7 @@
 namespace microscale::backend::simd_isa {
 
 enum class element_kind : std::uint8_t { e2m1 = 0, e2m3 = 1, e3m2 = 2 };
-enum class compute_kind : std::uint8_t { bf16_dot = 0, int_dot = 1 };  ///< a16, aq
+enum class compute_kind : std::uint8_t { fma = 0, int_dot = 1 };  ///< a16, aq
 
 inline constexpr int group_rows = 16;
 inline constexpr int quad_k = 4;
@@ -57,9 +53,14 @@ constexpr int int_multiplier(element_kind e) noexcept {
     return e == element_kind::e2m1 ? 2 : e == element_kind::e2m3 ? 8 : 16;
 }
 
-constexpr bool byte_flavour(element_kind e, compute_kind c) noexcept {
-    return e == element_kind::e2m1 && c == compute_kind::int_dot;
+enum class flavour : std::uint8_t { byte, word, dword };
+
+constexpr flavour flavour_of(element_kind e, compute_kind c) noexcept {
+    if (c == compute_kind::fma) return flavour::dword;
+    return e == element_kind::e2m1 ? flavour::byte : flavour::word;
 }
+
+constexpr bool byte_flavour(element_kind e, compute_kind c) noexcept { return flavour_of(e, c) == flavour::byte; }
 
 /// Bytes per (row group, quad).
 constexpr int quad_bytes(element_kind e) noexcept { return e == element_kind::e2m1 ? 32 : 48; }
@@ -87,7 +88,7 @@ struct decode_tables {
 /// Prepared weights: owning storage.
 struct packed_weights {
     element_kind element = element_kind::e2m1;
-    compute_kind compute = compute_kind::bf16_dot;
+    compute_kind compute = compute_kind::fma;
     std::int64_t n = 0, k = 0, block = 0;
     std::int64_t row_groups = 0, quads = 0, blocks = 0;
     detail::aligned_buffer<std::uint8_t> codes;        ///< [row_groups][quads][quad_bytes]
@@ -97,7 +98,7 @@ struct packed_weights {
 
 /// What an ISA tier's GEMM needs; plain data, so the tiers' translation units share nothing else.
 ///   y[m, n] = sum_b factor[n, b] * x_factor[m, b] * dot_b(x[m], w[n])     (aq)
-///   y[m, n] = sum_b factor[n, b] * dot_b(x[m], w[n])                      (a16, x in bf16)
+///   y[m, n] = sum_b factor[n, b] * dot_b(x[m], w[n])                      (a16, x in fp32)
 struct gemm_call {
     isa isa_tag;                 ///< the tier running it (recorded in last_run_isa)
     element_kind element;
@@ -107,14 +108,14 @@ struct gemm_call {
     const float* factors;
     const std::int32_t* corrections;
     std::int64_t m;
-    const std::byte* x;          ///< a16: bf16 [m][k]; aq: u8 [m][k] (e2m1) or int16 [m][k] (fp6)
+    const std::byte* x;          ///< a16: fp32 [m][k]; aq: u8 [m][k] (e2m1) or int16 [m][k] (fp6)
     std::int64_t x_row_bytes;
     const float* x_factors;      ///< aq: [m][blocks]
     float* y;                    ///< fp32 [m][y_row_stride], columns [0, n)
     std::int64_t y_row_stride;
     int threads;
-    float* scratch;                   ///< per-thread scratch the portable tier uses
-    std::int64_t scratch_per_thread;  ///< floats per thread: 16 * k + k
+    float* scratch;                   ///< per-thread scratch (decoded panels)
+    std::int64_t scratch_per_thread;  ///< floats per thread (scratch_floats(k) of the tier)
 };
 
 /// Which tier ran the last GEMM (tests check that a forced tier really ran).
@@ -122,38 +123,73 @@ inline std::atomic<int> last_run_isa{-1};
 
 using gemm_function = void (*)(const gemm_call&);
 
+/// Activation quantization a tier may vectorize: codes and factors identical to format::block_rules.
+struct quantize_call {
+    element_kind element;
+    bool nvfp4;              ///< e4m3 block scales from g (else MX E8M0)
+    bool floor_rule;         ///< MX: floor instead of even
+    float g;                 ///< NVFP4: 1 / input_scale
+    std::int64_t m, k, block, blocks;
+    const float* x;          ///< fp32 [m][x_stride]
+    std::int64_t x_stride;
+    std::byte* out;          ///< [m][out_row_bytes]: u8 (2 * e2m1 + 12) or int16 (fp6 * 8 or * 16)
+    std::int64_t out_row_bytes;
+    float* factors;          ///< [m][blocks]
+    int threads;
+};
+
+using quantize_function = void (*)(const quantize_call&);
+
 /// One tier's GEMMs, indexed [element][compute].
 struct isa_kernels {
     isa id;
     gemm_function run[3][2];
+    std::int64_t (*scratch_floats)(std::int64_t k);  ///< per-thread scratch the tier needs for K
+    quantize_function quantize;  ///< nullptr: the baseline quantizes with the scalar rules
 };
 
 // ---- repacking (baseline code, runs once in prepare) ---------------------------------------------
 
 namespace packing_detail {
 
-/// Writes the codes of one (row group, quad): codes(r, j) is the element code of row r, k = 4q + j.
+/// Writes the codes of one (row group, quad): code_of(r, j) is the element code of row r, k = 4q + j.
 template <class CodeOf>
 void write_quad(element_kind element, compute_kind compute, std::uint8_t* out, CodeOf code_of) {
-    if (byte_flavour(element, compute)) {
-        for (int c = 0; c < 32; ++c) {
-            const std::uint8_t lo = code_of(c / 4, c % 4), hi = code_of((c + 32) / 4, (c + 32) % 4);
-            out[c] = static_cast<std::uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+    const bool fp6 = element_bits(element) == 6;
+    switch (flavour_of(element, compute)) {
+        case flavour::byte:
+            for (int c = 0; c < 32; ++c) {
+                const std::uint8_t lo = code_of(c / 4, c % 4), hi = code_of((c + 32) / 4, (c + 32) % 4);
+                out[c] = static_cast<std::uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+            }
+            return;
+        case flavour::word: {
+            std::uint64_t high[2] = {0, 0};
+            for (int i = 0; i < 32; ++i) {
+                const std::uint8_t a = code_of(i / 2, i % 2), b = code_of(i / 2, 2 + i % 2);
+                out[i] = static_cast<std::uint8_t>((a & 0xF) | (b & 0xF) << 4);
+                high[0] |= static_cast<std::uint64_t>(a >> 4) << (2 * i);
+                high[1] |= static_cast<std::uint64_t>(b >> 4) << (2 * i);
+            }
+            if (fp6)
+                for (int w = 0; w < 2; ++w)
+                    for (int byte = 0; byte < 8; ++byte) out[32 + 8 * w + byte] = static_cast<std::uint8_t>(high[w] >> (8 * byte));
+            return;
         }
-        return;
-    }
-    for (int i = 0; i < 32; ++i) {
-        const std::uint8_t a = code_of(i / 2, i % 2), b = code_of(i / 2, 2 + i % 2);
-        out[i] = static_cast<std::uint8_t>((a & 0xF) | (b & 0xF) << 4);
-    }
-    if (element_bits(element) == 6) {
-        std::uint64_t high[2] = {0, 0};
-        for (int i = 0; i < 32; ++i) {
-            high[0] |= static_cast<std::uint64_t>(code_of(i / 2, i % 2) >> 4) << (2 * i);
-            high[1] |= static_cast<std::uint64_t>(code_of(i / 2, 2 + i % 2) >> 4) << (2 * i);
+        case flavour::dword: {
+            std::uint32_t high[4] = {0, 0, 0, 0};
+            for (int half = 0; half < 2; ++half)
+                for (int r = 0; r < 16; ++r) {
+                    const std::uint8_t a = code_of(r, 2 * half), b = code_of(r, 2 * half + 1);
+                    out[16 * half + r] = static_cast<std::uint8_t>((a & 0xF) | (b & 0xF) << 4);
+                    high[2 * half] |= static_cast<std::uint32_t>(a >> 4) << (2 * r);
+                    high[2 * half + 1] |= static_cast<std::uint32_t>(b >> 4) << (2 * r);
+                }
+            if (fp6)
+                for (int j = 0; j < 4; ++j)
+                    for (int byte = 0; byte < 4; ++byte) out[32 + 4 * j + byte] = static_cast<std::uint8_t>(high[j] >> (8 * byte));
+            return;
         }
-        for (int w = 0; w < 2; ++w)
-            for (int byte = 0; byte < 8; ++byte) out[32 + 8 * w + byte] = static_cast<std::uint8_t>(high[w] >> (8 * byte));
     }
 }
 
@@ -165,7 +201,7 @@ packed_weights pack_weights(const quantized_weight& w) {
     using element = typename F::element;
     using rules = format::block_rules<F>;
     constexpr element_kind ek = element_kind_of<element>();
-    constexpr compute_kind ck = A::quantized ? compute_kind::int_dot : compute_kind::bf16_dot;
+    constexpr compute_kind ck = A::quantized ? compute_kind::int_dot : compute_kind::fma;
     static constexpr decode_tables<element> tables{};
 
     packed_weights p;
