@@ -1,4 +1,5 @@
-// Benchmark harness: how one kernel of the manifest is benchmarked. The generated
+// Benchmark harness: what each kernel of the manifest is measured on, the probes and the dense
+// peer measured in the same run, and the table of ratios (bench/table.cpp). The generated
 // kernel_benchmarks.cpp calls register_linear_kernel<K>() once per enabled kernel.
 #pragma once
 
@@ -7,59 +8,105 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "microscale/format/quantizer.hpp"
 #include "microscale/generated/kernel_declarations.hpp"
+#include "probes.hpp"
 
 namespace microscale::bench {
 
-struct linear_problem {
-    std::int64_t m, n, k;
+struct shape {
+    std::int64_t n, k;
 };
 
-inline const std::vector<linear_problem>& linear_problems() {
-    static const std::vector<linear_problem> problems = {
-        {1, 4096, 4096}, {8, 4096, 4096}, {128, 4096, 4096}, {1, 14336, 4096}};
-    return problems;
-}
+/// What gets measured. `full()`: the matrix; `quick()`: enough for a smoke run.
+struct plan {
+    std::vector<shape> shapes;
+    std::vector<std::int64_t> batch;            ///< M values
+    std::vector<int> threads;
+    std::vector<std::int64_t> cold_batch;       ///< M values also measured with weights evicted
+    std::vector<std::int64_t> emulation_batch;  ///< M values the emulation kernels run at (first shape, max threads)
+    static plan full();
+    static plan quick();
+};
+plan& current_plan();
 
 /// Deterministic weight with realistic statistics: normal(0, 0.02) plus rare outliers.
-inline std::vector<float> random_weight(std::int64_t n, std::int64_t k, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-    std::vector<float> w(static_cast<std::size_t>(n * k));
-    for (auto& v : w) v = normal(rng) * (uniform(rng) < 0.001f ? 20.0f : 1.0f);
-    return w;
+std::vector<float> random_weight(std::int64_t n, std::int64_t k, std::uint32_t seed);
+/// bf16 activations: normal(0, 1) with rare large values.
+std::vector<std::uint16_t> random_activations(std::int64_t m, std::int64_t k, std::uint32_t seed);
+
+/// The bytes a checkpoint stores for this weight (codes, scales, global scale).
+std::uint64_t checkpoint_bytes(const quantized_weight& q);
+
+std::string config_name(std::string_view kernel, shape s, std::int64_t m, int threads, bool cold);
+
+template <class Prepared>
+void evict_prepared(const Prepared& p) {
+    if constexpr (requires { p.weights.codes; }) {  // simd
+        evict(p.weights.codes.data(), p.weights.codes.capacity());
+        evict(p.weights.factors.data(), p.weights.factors.capacity() * sizeof(float));
+        evict(p.weights.corrections.data(), p.weights.corrections.capacity() * sizeof(std::int32_t));
+    } else {  // emulation
+        evict(p.codes.data(), p.codes.size());
+        evict(p.scales.data(), p.scales.size());
+    }
+}
+
+template <class Kernel>
+void register_config(shape s, std::int64_t m, int threads, bool cold) {
+    using F = typename Kernel::format_type;
+    benchmark::RegisterBenchmark(config_name(Kernel::name, s, m, threads, cold).c_str(), [s, m, threads, cold](benchmark::State& state) {
+        quantized_weight q = format::quantize_weight<F>(random_weight(s.n, s.k, 1), s.n, s.k);
+        q.input_scale = 4.0f / 2688.0f;
+        const auto prepared = Kernel::prepare(q);
+        const auto x = random_activations(m, s.k, 2);
+        std::vector<std::uint16_t> y(static_cast<std::size_t>(m * s.n));
+        const const_matrix_view xv{x.data(), dtype::bf16, m, s.k};
+        const matrix_view yv{y.data(), dtype::bf16, m, s.n};
+        apply_options options;
+        options.threads = threads;
+        Kernel::apply(prepared, xv, yv, nullptr, options);  // warm-up: scratch buffers, thread pool
+        for (auto _ : state) {
+            if (cold) {
+                state.PauseTiming();
+                evict_prepared(prepared);
+                state.ResumeTiming();
+            }
+            Kernel::apply(prepared, xv, yv, nullptr, options);
+            benchmark::DoNotOptimize(y.data());
+        }
+        state.counters["weight_bytes"] = static_cast<double>(checkpoint_bytes(q));
+        state.counters["flop"] = 2.0 * static_cast<double>(m * s.n * s.k);
+    })->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 template <class Kernel>
 void register_linear_kernel() {
-    using F = typename Kernel::format_type;
-    for (const linear_problem problem : linear_problems()) {
-        const std::string name = std::string(Kernel::name) + "/M=" + std::to_string(problem.m) +
-                                 "/N=" + std::to_string(problem.n) + "/K=" + std::to_string(problem.k);
-        benchmark::RegisterBenchmark(name.c_str(), [problem](benchmark::State& state) {
-            const auto w = random_weight(problem.n, problem.k, 1);
-            quantized_weight q = format::quantize_weight<F>(w, problem.n, problem.k);
-            q.input_scale = 0.5f / 2688.0f;
-            const auto prepared = Kernel::prepare(q);
-            std::vector<std::uint16_t> x(static_cast<std::size_t>(problem.m * problem.k), 0x3C00);
-            std::vector<std::uint16_t> y(static_cast<std::size_t>(problem.m * problem.n));
-            const const_matrix_view xv{x.data(), dtype::bf16, problem.m, problem.k};
-            const matrix_view yv{y.data(), dtype::bf16, problem.m, problem.n};
-            for (auto _ : state) {
-                Kernel::apply(prepared, xv, yv);
-                benchmark::DoNotOptimize(y.data());
-            }
-            state.counters["GFLOP/s"] = benchmark::Counter(
-                2.0 * static_cast<double>(problem.m * problem.n * problem.k) * 1e-9,
-                benchmark::Counter::kIsIterationInvariantRate);
-        })->Unit(benchmark::kMillisecond);
+    const plan& p = current_plan();
+    if constexpr (std::is_same_v<typename Kernel::backend_type, backend::emulation>) {
+        // the reference is slow by design: measured where the ratio to simd is reported
+        for (const std::int64_t m : p.emulation_batch) register_config<Kernel>(p.shapes.front(), m, p.threads.back(), false);
+    } else {
+        for (const shape s : p.shapes)
+            for (const std::int64_t m : p.batch)
+                for (const int t : p.threads) {
+                    register_config<Kernel>(s, m, t, false);
+                    if (std::find(p.cold_batch.begin(), p.cold_batch.end(), m) != p.cold_batch.end()) register_config<Kernel>(s, m, t, true);
+                }
     }
 }
 
 void register_generated_kernels();
+/// The dense peer: Eigen fp32 GEMM on the dequantized weights (bench/dense_peer.cpp).
+void register_dense_peer();
+/// Read-bandwidth probes at every weight size the kernels use, instruction peaks, dense peer.
+void register_probes_and_peers();
+
+/// Runs the registered benchmarks (Google Benchmark flags in argv), prints the table of ratios,
+/// writes JSON if `json_path` is not empty. Returns a process exit status.
+int run_and_report(int argc, char** argv, const std::string& json_path);
 
 }  // namespace microscale::bench

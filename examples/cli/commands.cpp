@@ -9,6 +9,7 @@ const std::vector<command>& commands() {
         {"quantize", "quantize a safetensors checkpoint into a scheme (ModelOpt / Quark layout)", run_quantize},
         {"qdq", "quantize-dequantize activations x the way a scheme does", run_qdq},
         {"check", "run one kernel on random or given data against an fp64 reference", run_check},
+        {"bench", "benchmark the kernels against same-run probes, emulation and a dense peer", run_bench},
         {"version", "print the library version", run_version},
     };
     return table;

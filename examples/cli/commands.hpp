@@ -26,6 +26,7 @@ int run_list(const std::vector<std::string>& args);
 int run_quantize(const std::vector<std::string>& args);
 int run_qdq(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 int run_version(const std::vector<std::string>& args);
 
 }  // namespace microscale::cli

@@ -6,6 +6,8 @@
 #include <boost/mp11/algorithm.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <bit>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -129,6 +131,108 @@ TEST(SimdTiers, PackedLayoutDecodesToTheWeightCodes) {
     check(format::nvfp4{}, activation::a16{});
     check(format::mxfp6_e2m3{}, activation::aq{});
     check(format::mxfp6_e3m2{}, activation::a16{});
+}
+
+}  // namespace
+}  // namespace microscale::test
+
+namespace microscale::test {
+namespace {
+
+// The avx512 tier's vectorized activation quantizer against the scalar block rules, bit for bit:
+// codes (as the integers the dot products use) and per-block factors.
+template <class F>
+void check_vector_quantizer(format::mx_scale_rule rule) {
+    namespace si = backend::simd_isa;
+    const auto& tier = si::avx512_kernels();
+    ASSERT_NE(tier.quantize, nullptr);
+    using rules = format::block_rules<F>;
+    static constexpr si::decode_tables<typename F::element> tables{};
+    const std::int64_t m = 40, k = 37 * F::block_size, blocks = k / F::block_size;
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(static_cast<std::size_t>(m * k));
+    for (std::int64_t r = 0; r < m; ++r) {
+        const float gain = std::ldexp(1.0f, static_cast<int>(rng() % 40) - 20);
+        for (std::int64_t i = 0; i < k; ++i) {
+            float v = normal(rng) * gain;
+            // exact midpoints of the element grid (after the block scale) are frequent in real data
+            if (rng() % 5 == 0) v = std::ldexp(static_cast<float>(rng() % 64) * 0.125f + 0.0625f, static_cast<int>(rng() % 6) - 3) * gain;
+            if (rng() % 97 == 0) v = 0.0f;
+            if (rng() % 89 == 0) v = -0.0f;
+            x[static_cast<std::size_t>(r * k + i)] = v;
+        }
+        if (r % 7 == 0) std::fill_n(x.begin() + r * k, F::block_size, 0.0f);               // a zero block
+        if (r % 11 == 0) for (int i = 0; i < F::block_size; ++i) x[static_cast<std::size_t>(r * k + F::block_size + i)] = 1e-30f * static_cast<float>(i);  // a tiny block
+    }
+    typename rules::activation_params params{};
+    float g = 1.0f;
+    if constexpr (F::has_global_scale) {
+        params = rules::activation_params_from(0.37f / 2688.0f, "x");
+        g = params.g;
+    } else {
+        params.rule = rule;
+    }
+    const bool bytes = F::element::bits == 4;
+    const std::int64_t row_bytes = bytes ? k + 64 : 2 * k + 64;
+    std::vector<std::byte> out(static_cast<std::size_t>(m * row_bytes));
+    std::vector<float> factors(static_cast<std::size_t>(m * blocks));
+    si::quantize_call q{};
+    q.element = si::element_kind_of<typename F::element>();
+    q.nvfp4 = F::has_global_scale;
+    q.floor_rule = rule == format::mx_scale_rule::floor;
+    q.g = g;
+    q.m = m;
+    q.k = k;
+    q.block = F::block_size;
+    q.blocks = blocks;
+    q.x = x.data();
+    q.x_stride = k;
+    q.out = out.data();
+    q.out_row_bytes = row_bytes;
+    q.factors = factors.data();
+    q.threads = 2;
+    tier.quantize(q);
+
+    std::size_t mismatches = 0;
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(F::block_size));
+    for (std::int64_t r = 0; r < m; ++r) {
+        for (std::int64_t b = 0; b < blocks; ++b) {
+            const std::uint8_t s = rules::quantize_activation_block(x.data() + r * k + b * F::block_size, params, codes.data());
+            const float factor = rules::activation_factor(s, params);
+            if (std::bit_cast<std::uint32_t>(factor) != std::bit_cast<std::uint32_t>(factors[static_cast<std::size_t>(r * blocks + b)]) &&
+                mismatches++ < 5)
+                ADD_FAILURE() << F::name << " row " << r << " block " << b << ": factor " << factors[static_cast<std::size_t>(r * blocks + b)]
+                              << ", reference " << factor;
+            for (int i = 0; i < F::block_size; ++i) {
+                const std::int64_t at = b * F::block_size + i;
+                std::int32_t got;
+                if (bytes) {
+                    got = static_cast<std::int32_t>(static_cast<std::uint8_t>(out[static_cast<std::size_t>(r * row_bytes + at)])) -
+                          si::int8_activation_offset;
+                } else {
+                    std::int16_t v;
+                    std::memcpy(&v, out.data() + r * row_bytes + 2 * at, 2);
+                    got = v;
+                }
+                if (got != tables.integer[codes[static_cast<std::size_t>(i)]] && mismatches++ < 5)
+                    ADD_FAILURE() << F::name << " row " << r << " element " << at << " (x = " << x[static_cast<std::size_t>(r * k + at)]
+                                  << "): " << got << ", reference " << tables.integer[codes[static_cast<std::size_t>(i)]];
+            }
+        }
+    }
+    EXPECT_EQ(mismatches, 0u);
+}
+
+TEST(SimdTiers, Avx512QuantizerIsBitExact) {
+    const std::string missing = backend::simd_isa::missing_features(backend::simd_isa::isa::avx512);
+    if (!missing.empty()) GTEST_SKIP() << "no avx512 tier on this CPU: " << missing;
+    check_vector_quantizer<format::nvfp4>(format::mx_scale_rule::even);
+    check_vector_quantizer<format::mxfp4>(format::mx_scale_rule::even);
+    check_vector_quantizer<format::mxfp4>(format::mx_scale_rule::floor);
+    check_vector_quantizer<format::mxfp6_e2m3>(format::mx_scale_rule::even);
+    check_vector_quantizer<format::mxfp6_e3m2>(format::mx_scale_rule::even);
+    check_vector_quantizer<format::mxfp6_e3m2>(format::mx_scale_rule::floor);
 }
 
 }  // namespace
