@@ -1,6 +1,6 @@
 // On non-x86 targets the avx512 and avx2 tiers do not exist; cpuid checks keep them unreachable,
 // and their tables point at the generic tier.
-#include "microscale/backend/simd/kernels_portable.hpp"
+#include "microscale/backend/simd.hpp"
 
 namespace microscale::backend::simd_isa {
 
