@@ -9,6 +9,8 @@ const std::vector<command>& commands() {
         {"quantize", "quantize a safetensors checkpoint into a scheme (ModelOpt / Quark layout)", run_quantize},
         {"qdq", "quantize-dequantize activations x the way a scheme does", run_qdq},
         {"check", "run one kernel on random or given data against an fp64 reference", run_check},
+        {"inspect", "a checkpoint's scheme, modules, kernels and sizes", run_inspect},
+        {"run", "run one layer of a checkpoint on x from a safetensors file", run_run},
         {"bench", "benchmark the kernels against same-run probes, emulation and a dense peer", run_bench},
         {"version", "print the library version", run_version},
     };

@@ -27,6 +27,8 @@ int run_quantize(const std::vector<std::string>& args);
 int run_qdq(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_inspect(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
 int run_version(const std::vector<std::string>& args);
 
 }  // namespace microscale::cli

@@ -1,4 +1,9 @@
-// `microscale quantize --scheme S --input IN.safetensors --output DIR [--exclude GLOB]...`
+// `microscale quantize --scheme S --input IN.safetensors --output DIR [--exclude GLOB]...
+//                      [--calibration CAL.safetensors] [--format modelopt|compressed-tensors|quark]
+//                      [--max-shard-size BYTES] [--scale-rule even|floor]`
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "commands.hpp"
@@ -8,13 +13,36 @@
 
 namespace microscale::cli {
 
+namespace {
+
+/// A progress bar on a terminal, a line every 10% otherwise.
+void show_progress(std::size_t done, std::size_t total, const std::string& name) {
+    static const bool terminal = ::isatty(2) != 0;
+    static int last_decile = -1;
+    const int percent = static_cast<int>(100 * done / total);
+    if (terminal) {
+        const int filled = percent / 4;
+        std::fprintf(stderr, "\r[%-25s] %3d%% %zu/%zu %-60.60s", std::string(static_cast<std::size_t>(filled), '#').c_str(), percent, done,
+                     total, name.c_str());
+        if (done == total) std::fprintf(stderr, "\n");
+    } else if (percent / 10 != last_decile || done == total) {
+        last_decile = percent / 10;
+        std::fprintf(stderr, "quantize: %3d%% (%zu/%zu tensors)\n", percent, done, total);
+    }
+}
+
+}  // namespace
+
 int run_quantize(const std::vector<std::string>& args) {
     po::options_description options("quantize");
     options.add_options()("scheme", po::value<std::string>()->required(), "scheme or alias (e.g. NVFP4, w_mxfp4)")(
         "input", po::value<std::string>()->required(), "floating-point model.safetensors")(
-        "output", po::value<std::string>()->required(), "folder to write model.safetensors and the config into")(
+        "output", po::value<std::string>()->required(), "folder to write the checkpoint into")(
         "exclude", po::value<std::vector<std::string>>()->composing(),
         "module prefix glob (fnmatch) to leave in floating point; repeatable, e.g. lm_head")(
+        "calibration", po::value<std::string>(), "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
+        "format", po::value<std::string>(), "modelopt | compressed-tensors (NVFP4), quark (MX); default modelopt / quark")(
+        "max-shard-size", po::value<std::uint64_t>()->default_value(5'000'000'000ull), "bytes per output shard")(
         "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor");
     po::variables_map values;
     if (!parse_options("quantize", args, options, values)) return 0;
@@ -22,17 +50,28 @@ int run_quantize(const std::vector<std::string>& args) {
     checkpoint::export_options eo;
     eo.scheme = resolve_scheme(values["scheme"].as<std::string>(), kernel_table(), scheme_aliases());
     if (values.count("exclude")) eo.exclude = values["exclude"].as<std::vector<std::string>>();
+    if (values.count("format")) eo.format = checkpoint::parse_export_format(values["format"].as<std::string>());
     eo.mx_rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
+    eo.max_shard_bytes = values["max-shard-size"].as<std::uint64_t>();
+    if (eo.max_shard_bytes == 0) throw usage_error("--max-shard-size must be positive");
+    eo.progress = show_progress;
+    std::optional<checkpoint::safetensors_file> calibration;
+    if (values.count("calibration")) {
+        calibration.emplace(values["calibration"].as<std::string>());
+        eo.calibration = &*calibration;
+    }
     const checkpoint::safetensors_file in(values["input"].as<std::string>());
     const auto report = checkpoint::export_checkpoint(in, values["output"].as<std::string>(), eo);
 
-    std::cout << "quantized " << report.quantized.size() << " linear weights to " << eo.scheme << ", left "
-              << report.excluded.size() << " excluded in floating point, copied " << report.copied.size()
-              << " tensors; " << report.bytes_in << " -> " << report.bytes_out << " bytes\n";
+    std::cout << "quantized " << report.quantized.size() << " linear weights to " << eo.scheme << " ("
+              << checkpoint::export_format_name(eo.format.value_or(checkpoint::default_export_format(eo.scheme))) << "), left "
+              << report.excluded.size() << " excluded in floating point, copied " << report.copied.size() << " tensors; "
+              << report.bytes_in << " -> " << report.bytes_out << " bytes\n";
     for (const auto& p : report.excluded) std::cout << "  excluded: " << p << "\n";
     for (const auto& note : report.notes) std::cout << "note: " << note << "\n";
-    std::cout << "wrote " << values["output"].as<std::string>() << "/model.safetensors and "
-              << (format::parse_scheme(eo.scheme)->format == "nvfp4" ? "hf_quant_config.json" : "config.json") << "\n";
+    std::cout << "wrote " << values["output"].as<std::string>() << "/:";
+    for (const auto& f : report.files) std::cout << " " << f;
+    std::cout << "\n";
     return 0;
 }
 

@@ -97,6 +97,7 @@ struct invalid_impl {
     struct prepared {
         std::int64_t rows = 0, cols = 0;
     };
+    static std::size_t memory_bytes(const prepared&) noexcept { return 0; }
 };
 template <bool Valid, class Format, class Activation, class Layout, class Backend>
 struct backend_impl {
@@ -206,6 +207,9 @@ public:
     /// dtype. Non-finite activations, shape or dtype mismatches, overlapping x / y: exceptions.
     static void apply(const prepared& p, const_matrix_view x, matrix_view y,
                       const const_vector_view* bias = nullptr, const apply_options& options = {});
+
+    /// Bytes the prepared weight occupies in memory.
+    static std::size_t memory_bytes(const prepared& p) noexcept { return impl::memory_bytes(p); }
 };
 
 // Members are defined out of class, so they are not implicitly inline: a translation unit that

@@ -37,6 +37,7 @@ public:
     virtual std::int64_t in_features() const noexcept = 0;   ///< K
     virtual void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias = nullptr,
                        const apply_options& options = {}) const = 0;
+    virtual std::size_t memory_bytes() const noexcept = 0;  ///< the prepared weight in memory
 };
 
 template <class Kernel>
@@ -50,6 +51,7 @@ public:
                const apply_options& options) const override {
         Kernel::apply(prepared_, x, y, bias, options);
     }
+    std::size_t memory_bytes() const noexcept override { return Kernel::memory_bytes(prepared_); }
     const typename Kernel::prepared& prepared() const noexcept { return prepared_; }
 
 private:

@@ -103,7 +103,7 @@ TEST(Nvfp4Weight, AllZeroTensorAndBadInput) {
     std::vector<float> w(32, 1.0f);
     w[17] = std::nanf("");
     try {
-        (void)mf::quantize_weight<mf::nvfp4>(w, 2, 16, {mf::mx_scale_rule::even, "layers.0.q_proj.weight"});
+        (void)mf::quantize_weight<mf::nvfp4>(w, 2, 16, {mf::mx_scale_rule::even, "layers.0.q_proj.weight", std::nullopt});
         ADD_FAILURE() << "NaN accepted";
     } catch (const std::invalid_argument& e) {
         EXPECT_STREQ(e.what(), "layers.0.q_proj.weight: element [1, 1] is NaN");
@@ -205,7 +205,7 @@ TEST(MxQuantize, BlockElementsAndPacking) {
     const auto c6 = unpacked_codes(q6);
     EXPECT_EQ(c6[0], 0x1F);
     EXPECT_EQ(c6[1], 0x21);  // sign bit 5, smallest subnormal 0.125
-    const auto floor = mf::quantize_weight<mf::mxfp4>(w, 1, 32, {mf::mx_scale_rule::floor, "w"});
+    const auto floor = mf::quantize_weight<mf::mxfp4>(w, 1, 32, {mf::mx_scale_rule::floor, "w", std::nullopt});
     EXPECT_EQ(floor.scales[0], 127);  // floor(log2 7) - 2 = 0: 7 saturates to 6
     EXPECT_EQ(unpacked_codes(floor)[4], 0x7);
 }

@@ -48,7 +48,7 @@ TEST(Golden, ModelOptNvfp4WeightsByteForByte) {
         SCOPED_TRACE(c);
         const auto& wt = f.at(c + ".w");
         const auto w = mc::read_floats(f, wt);
-        const auto q = mf::quantize_weight<mf::nvfp4>(w, wt.shape[0], wt.shape[1], {mf::mx_scale_rule::even, c});
+        const auto q = mf::quantize_weight<mf::nvfp4>(w, wt.shape[0], wt.shape[1], {mf::mx_scale_rule::even, c, std::nullopt});
         EXPECT_EQ(q.codes, read_bytes(f, c + ".weight"));
         EXPECT_EQ(q.scales, read_bytes(f, c + ".weight_scale"));
         const float ws2 = mc::read_scalar(f, f.at(c + ".weight_scale_2"));

@@ -57,6 +57,42 @@ inline int thread_count(const apply_options& options) {
 #endif
 }
 
+/// y[m, n] = dtype(sum_k xq[m, k] * w[n, k] (+ bias[n])): W in fixed chunks of 64 rows, each
+/// (row m, chunk) one Eigen GEMV on 64-byte aligned buffers whose shapes depend only on N and K,
+/// so no result bit depends on M or on which thread ran the chunk. `fill(n0, n1, out)` writes
+/// rows [n0, n1) of W in fp32 at `stride` floats apart. xq: [m][stride] fp32, 64-byte aligned rows.
+template <class Fill>
+void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int64_t n, std::int64_t k,
+              const const_vector_view* bias, const matrix_view& y, [[maybe_unused]] int threads, Fill fill) {
+    using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const std::int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (std::int64_t c = 0; c < chunks; ++c) {
+        const std::int64_t n0 = c * chunk_rows;
+        const std::int64_t n1 = std::min(n, n0 + chunk_rows);
+        const std::int64_t rows = n1 - n0;
+        thread_local detail::aligned_buffer<float> w_buffer, y_buffer;
+        float* w = w_buffer.reserve(static_cast<std::size_t>(chunk_rows) * stride);
+        float* out = y_buffer.reserve(static_cast<std::size_t>(chunk_rows));
+        fill(n0, n1, w);
+        const Eigen::Map<const row_matrix, Eigen::Aligned64, Eigen::OuterStride<>> w_chunk(
+            w, rows, k, Eigen::OuterStride<>(static_cast<Eigen::Index>(stride)));
+        Eigen::Map<Eigen::VectorXf, Eigen::Aligned64> y_chunk(out, rows);
+        for (std::int64_t m = 0; m < m_rows; ++m) {
+            const Eigen::Map<const Eigen::VectorXf, Eigen::Aligned64> x_row(xq + static_cast<std::size_t>(m) * stride, k);
+            y_chunk.noalias() = w_chunk * x_row;
+            void* y_row = y.row(m);
+            for (std::int64_t r = 0; r < rows; ++r) {
+                float v = out[r];
+                if (bias != nullptr) v += load_element(bias->data, bias->type, n0 + r);
+                store_element(y_row, y.type, n0 + r, v);
+            }
+        }
+    }
+}
+
 }  // namespace emulation_detail
 
 template <class Format, class Activation, class Layout>
@@ -73,6 +109,8 @@ struct emulation::impl {
     };
 
     static support can_implement(const linear_shape&) { return support::yes(); }
+
+    static std::size_t memory_bytes(const prepared& p) noexcept { return p.codes.size() + p.scales.size() + sizeof(prepared); }
 
     static prepared prepare(const quantized_weight& w) {
         prepared p;
@@ -115,7 +153,6 @@ struct emulation::impl {
 
     static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
                       const const_vector_view* bias, const apply_options& options) {
-        using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
         const std::int64_t m_rows = x.rows, n = p.rows, k = p.cols;
         const std::size_t stride = detail::padded_row<float>(static_cast<std::size_t>(k));
 
@@ -139,34 +176,8 @@ struct emulation::impl {
                     xq[static_cast<std::size_t>(m) * stride + static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
         }
 
-        const std::int64_t chunks = (n + emulation_detail::chunk_rows - 1) / emulation_detail::chunk_rows;
-        [[maybe_unused]] const int threads = emulation_detail::thread_count(options);
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static)
-#endif
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const std::int64_t n0 = c * emulation_detail::chunk_rows;
-            const std::int64_t n1 = std::min(n, n0 + emulation_detail::chunk_rows);
-            const std::int64_t rows = n1 - n0;
-            thread_local detail::aligned_buffer<float> w_buffer, y_buffer;
-            float* w = w_buffer.reserve(static_cast<std::size_t>(emulation_detail::chunk_rows) * stride);
-            float* out = y_buffer.reserve(static_cast<std::size_t>(emulation_detail::chunk_rows));
-            dequantize_rows(p, n0, n1, w, stride);
-            const Eigen::Map<const row_matrix, Eigen::Aligned64, Eigen::OuterStride<>> w_chunk(
-                w, rows, k, Eigen::OuterStride<>(static_cast<Eigen::Index>(stride)));
-            Eigen::Map<Eigen::VectorXf, Eigen::Aligned64> y_chunk(out, rows);
-            for (std::int64_t m = 0; m < m_rows; ++m) {
-                const Eigen::Map<const Eigen::VectorXf, Eigen::Aligned64> x_row(
-                    xq + static_cast<std::size_t>(m) * stride, k);
-                y_chunk.noalias() = w_chunk * x_row;
-                void* y_row = y.row(m);
-                for (std::int64_t r = 0; r < rows; ++r) {
-                    float v = out[r];
-                    if (bias != nullptr) v += load_element(bias->data, bias->type, n0 + r);
-                    store_element(y_row, y.type, n0 + r, v);
-                }
-            }
-        }
+        emulation_detail::multiply(xq, m_rows, stride, n, k, bias, y, emulation_detail::thread_count(options),
+                                   [&](std::int64_t n0, std::int64_t n1, float* w) { dequantize_rows(p, n0, n1, w, stride); });
     }
 };
 

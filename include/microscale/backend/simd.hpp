@@ -124,6 +124,11 @@ struct simd::impl {
         return support::yes();
     }
 
+    static std::size_t memory_bytes(const prepared& p) noexcept {
+        return p.weights.codes.capacity() + p.weights.factors.capacity() * sizeof(float) +
+               p.weights.corrections.capacity() * sizeof(std::int32_t) + sizeof(prepared);
+    }
+
     static prepared prepare(const quantized_weight& w) {
         const auto choice = simd_isa::choose_isa();
         if (!choice.ok) throw std::runtime_error(detail::cat("simd backend: ", choice.reason));

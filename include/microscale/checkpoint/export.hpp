@@ -1,20 +1,37 @@
 // Quantizing a floating-point checkpoint: every floating-point 2-D tensor `<p>.weight` that is not
 // excluded becomes the scheme's tensors; every other tensor is copied unchanged; the folder gets
-// the scheme's config file.
+// the format's config file. Three output formats:
 //
-//   NVFP4 (ModelOpt):  <p>.weight U8 [N, K/2], <p>.weight_scale F8_E4M3 [N, K/16],
-//                      <p>.weight_scale_2 F32 [] ; hf_quant_config.json
-//   MX (Quark):        <p>.weight U8 [N, K/2] (fp4) or [N, 3K/4] (fp6), <p>.weight_scale U8 [N, K/32]
-//                      (e8m0) ; config.json "quantization_config" (quant_method "quark")
-// The bytes are those ModelOpt (NVFP4) and Quark / torchao with the "even" rule (MX) produce.
+//   modelopt (NVFP4)            <p>.weight U8 [N, K/2], <p>.weight_scale F8_E4M3 [N, K/16],
+//                               <p>.weight_scale_2 F32 [], <p>.input_scale F32 [] (W4A4, calibrated);
+//                               hf_quant_config.json
+//   compressed-tensors (NVFP4)  <p>.weight_packed, <p>.weight_scale, <p>.weight_global_scale F32 [1]
+//                               (= 1 / G: the reciprocal convention), <p>.input_global_scale F32 [1];
+//                               config.json quantization_config, format nvfp4-pack-quantized
+//   quark (MX)                  <p>.weight U8 ([N, K/2] fp4, [N, 3K/4] fp6), <p>.weight_scale U8 e8m0
+//                               [N, K/32]; config.json quantization_config, quant_method quark
+//
+// The bytes are those ModelOpt (NVFP4) and Quark / torchao with the "even" rule (MX) produce. As
+// ModelOpt does, the shards of a fused module (q/k/v, gate/up) share their weight amax (so their
+// global scales are equal) and their input amax. Calibration data (`<p>.input`: sample
+// activations [*, K]) gives W4A4 NVFP4 its input_scale = amax / 2688. Output larger than
+// `max_shard_bytes` is split into model-0000i-of-0000n.safetensors plus an index; every file is
+// written to a temporary name and renamed, so a failure leaves nothing half-written.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "microscale/checkpoint/quant_config.hpp"
 #include "microscale/checkpoint/safetensors.hpp"
 #include "microscale/detail/glob.hpp"
 #include "microscale/detail/text.hpp"
@@ -24,19 +41,44 @@
 
 namespace microscale::checkpoint {
 
+enum class export_format { modelopt, compressed_tensors, quark };
+
+inline std::string_view export_format_name(export_format f) noexcept {
+    return f == export_format::modelopt ? "modelopt" : f == export_format::compressed_tensors ? "compressed-tensors" : "quark";
+}
+
+inline export_format parse_export_format(std::string_view name) {
+    if (name == "modelopt") return export_format::modelopt;
+    if (name == "compressed-tensors") return export_format::compressed_tensors;
+    if (name == "quark") return export_format::quark;
+    throw std::invalid_argument(detail::cat("unknown format '", name, "' (known: modelopt, compressed-tensors, quark)"));
+}
+
+/// The format a scheme is written in by default: ModelOpt for NVFP4, Quark for MX.
+inline export_format default_export_format(const std::string& scheme) {
+    return format::parse_scheme(scheme)->format == "nvfp4" ? export_format::modelopt : export_format::quark;
+}
+
 struct export_options {
-    std::string scheme;                     ///< canonical scheme (resolve aliases first)
-    std::vector<std::string> exclude;       ///< fnmatch globs over module prefixes (`<p>` of `<p>.weight`)
+    std::string scheme;                   ///< canonical scheme (resolve aliases first)
+    std::optional<export_format> format;  ///< default: default_export_format(scheme)
+    std::vector<std::string> exclude;     ///< fnmatch globs over module prefixes (`<p>` of `<p>.weight`)
     format::mx_scale_rule mx_rule = format::mx_scale_rule::even;
+    const safetensors_file* calibration = nullptr;  ///< `<p>.input` sample activations
+    fused_mapping fused = default_fused_mapping();
+    std::uint64_t max_shard_bytes = 5'000'000'000ull;
+    /// Called after each tensor: (tensors done, tensors in all, name).
+    std::function<void(std::size_t, std::size_t, const std::string&)> progress;
 };
 
 struct export_report {
-    std::vector<std::string> quantized;     ///< module prefixes
-    std::vector<std::string> excluded;      ///< module prefixes left in floating point by `exclude`
-    std::vector<std::string> copied;        ///< tensor names copied unchanged
+    std::vector<std::string> quantized;  ///< module prefixes
+    std::vector<std::string> excluded;   ///< module prefixes left in floating point by `exclude`
+    std::vector<std::string> copied;     ///< tensor names copied unchanged
+    std::vector<std::string> files;      ///< written, relative to the output folder
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
-    std::vector<std::string> notes;         ///< things the user should know (e.g. missing input_scale)
+    std::vector<std::string> notes;      ///< things the user should know
 };
 
 /// The element dtype name Quark uses for a format ("fp4", "fp6_e2m3", "fp6_e3m2").
@@ -56,6 +98,29 @@ inline nlohmann::ordered_json modelopt_hf_quant_config(const format::scheme_part
               {"kv_cache_quant_algo", nullptr},
               {"group_size", 16},
               {"exclude_modules", exclude_modules}}}};
+}
+
+/// compressed-tensors' quantization_config for an NVFP4 scheme (nvfp4-pack-quantized).
+inline nlohmann::ordered_json compressed_tensors_config(const format::scheme_parts& scheme, const std::vector<std::string>& ignore) {
+    const nlohmann::ordered_json args = {{"num_bits", 4},           {"type", "float"},      {"symmetric", true},
+                                         {"group_size", 16},        {"strategy", "tensor_group"}, {"block_structure", nullptr},
+                                         {"dynamic", false},        {"actorder", nullptr},  {"observer", "minmax"},
+                                         {"observer_kwargs", nlohmann::ordered_json::object()}};
+    nlohmann::ordered_json activations = nullptr;
+    if (scheme.quantized_activations) {
+        activations = args;
+        activations["dynamic"] = "local";
+    }
+    return {{"quant_method", "compressed-tensors"},
+            {"format", "nvfp4-pack-quantized"},
+            {"quantization_status", "compressed"},
+            {"config_groups",
+             {{"group_0",
+               {{"targets", {"Linear"}}, {"weights", args}, {"input_activations", activations}, {"output_activations", nullptr},
+                {"format", "nvfp4-pack-quantized"}}}}},
+            {"ignore", ignore},
+            {"kv_cache_scheme", nullptr},
+            {"producer", {{"name", "microscale"}, {"version", std::string(version_string)}}}};
 }
 
 /// A Quark OCP MX quantization_config (config.json).
@@ -110,18 +175,6 @@ inline void write_json(const std::filesystem::path& path, const nlohmann::ordere
     std::filesystem::rename(temp, path);
 }
 
-/// The quantized tensors of one module, added to `writer` under `prefix`.
-template <format::weight_format F>
-void add_quantized_module(safetensors_writer& writer, const std::string& prefix, const quantized_weight& q) {
-    writer.add_values<std::uint8_t>(prefix + ".weight", st_dtype::U8, {q.rows, format::packed_row_bytes<F>(q.cols)}, q.codes);
-    writer.add_values<std::uint8_t>(prefix + ".weight_scale", F::has_global_scale ? st_dtype::F8_E4M3 : st_dtype::U8,
-                                    {q.rows, format::scale_cols<F>(q.cols)}, q.scales);
-    if constexpr (F::has_global_scale) {
-        const float g[1] = {q.global_scale};
-        writer.add_values<float>(prefix + ".weight_scale_2", st_dtype::F32, {}, g);
-    }
-}
-
 /// True if module prefix `p` matches one of the globs.
 inline bool matches_any(const std::string& p, const std::vector<std::string>& globs) {
     for (const auto& g : globs)
@@ -129,52 +182,209 @@ inline bool matches_any(const std::string& p, const std::vector<std::string>& gl
     return false;
 }
 
-/// Quantizes `in` into `out_dir` (created if missing): model.safetensors plus the scheme's config.
+namespace export_detail {
+
+/// One output tensor of the plan: copied from the input, or one of a quantized module's tensors.
+struct planned_tensor {
+    std::string name;
+    st_dtype dtype;
+    std::vector<std::int64_t> shape;
+    std::uint64_t bytes;
+    std::string module;   ///< quantized module it belongs to, or "" (copied)
+    std::string source;   ///< input tensor name (copies)
+};
+
+/// The fused group a module belongs to ("model.layers.0.self_attn.qkv_proj"), or "".
+inline std::string fused_group(const std::string& module, const fused_mapping& fused) {
+    const auto dot = module.rfind('.');
+    const std::string last = dot == std::string::npos ? module : module.substr(dot + 1);
+    for (const auto& [name, shards] : fused)
+        if (std::find(shards.begin(), shards.end(), last) != shards.end())
+            return (dot == std::string::npos ? std::string() : module.substr(0, dot + 1)) + name;
+    return {};
+}
+
+inline float tensor_amax(const std::vector<float>& v) {
+    float amax = 0.0f;
+    for (const float x : v) amax = std::max(amax, std::fabs(x));
+    return amax;
+}
+
+template <class T>
+std::vector<std::byte> as_bytes(const std::vector<T>& v) {
+    std::vector<std::byte> out(v.size() * sizeof(T));
+    if (!out.empty()) std::memcpy(out.data(), v.data(), out.size());
+    return out;
+}
+
+}  // namespace export_detail
+
+/// Quantizes `in` into `out_dir` (created if missing): model.safetensors (or shards + index) and
+/// the format's config.
 inline export_report export_checkpoint(const safetensors_file& in, const std::filesystem::path& out_dir,
                                        const export_options& options) {
+    using namespace export_detail;
     const auto scheme = format::parse_scheme(options.scheme);
     if (!scheme) throw std::invalid_argument(detail::cat("'", options.scheme, "' is not a canonical scheme name"));
-    std::filesystem::create_directories(out_dir);
+    const export_format fmt = options.format.value_or(default_export_format(options.scheme));
+    const bool nvfp4 = scheme->format == "nvfp4";
+    if (nvfp4 == (fmt == export_format::quark))
+        throw std::invalid_argument(detail::cat("scheme ", options.scheme, " cannot be written as ", export_format_name(fmt),
+                                                "; NVFP4 schemes: modelopt, compressed-tensors; MX schemes: quark"));
+    const bool ct = fmt == export_format::compressed_tensors;
+    const bool needs_input_scale = nvfp4 && scheme->quantized_activations;
+
     export_report report;
-    safetensors_writer writer;
+    // ---- plan: which tensors, which modules, fused groups ----------------------------------------
+    std::vector<planned_tensor> plan;
+    std::map<std::string, const tensor_info*> modules;  // quantized module -> its weight tensor
     for (const auto& t : in.tensors()) {
         report.bytes_in += t.end - t.begin;
         const bool weight_like = t.name.size() > 7 && t.name.ends_with(".weight") && t.shape.size() == 2 && is_floating(t.dtype);
         const std::string prefix = weight_like ? t.name.substr(0, t.name.size() - 7) : std::string();
         if (weight_like && matches_any(prefix, options.exclude)) report.excluded.push_back(prefix);
         if (!weight_like || matches_any(prefix, options.exclude)) {
-            writer.add_view(t.name, t.dtype, t.shape, in.bytes(t));
+            plan.push_back({t.name, t.dtype, t.shape, t.end - t.begin, {}, t.name});
             report.copied.push_back(t.name);
             continue;
         }
-        const auto values = read_floats(in, t);
+        const std::int64_t n = t.shape[0], k = t.shape[1];
         format::visit_format(scheme->format, [&](auto f) {
             using F = decltype(f);
-            format::quantize_options qo;
-            qo.mx_rule = options.mx_rule;
-            qo.name = detail::cat(in.path(), ": ", t.name);
-            if (t.shape[1] % F::block_size != 0)
-                throw std::invalid_argument(detail::cat(qo.name, ": K = ", t.shape[1], " is not a multiple of the ", F::name,
+            if (k % F::block_size != 0)
+                throw std::invalid_argument(detail::cat(in.path(), ": ", t.name, ": K = ", k, " is not a multiple of the ", F::name,
                                                         " block size ", F::block_size, " (leave it in floating point with --exclude '",
                                                         prefix, "')"));
-            const quantized_weight q = format::quantize_weight<F>(values, t.shape[0], t.shape[1], qo);
-            add_quantized_module<F>(writer, prefix, q);
+            const std::int64_t row_bytes = format::packed_row_bytes<F>(k), blocks = format::scale_cols<F>(k);
+            plan.push_back({prefix + (ct ? ".weight_packed" : ".weight"), st_dtype::U8, {n, row_bytes}, static_cast<std::uint64_t>(n * row_bytes), prefix, {}});
+            plan.push_back({prefix + ".weight_scale", nvfp4 ? st_dtype::F8_E4M3 : st_dtype::U8, {n, blocks}, static_cast<std::uint64_t>(n * blocks), prefix, {}});
+            if (nvfp4) {
+                const std::vector<std::int64_t> scalar = ct ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{};
+                plan.push_back({prefix + (ct ? ".weight_global_scale" : ".weight_scale_2"), st_dtype::F32, scalar, 4, prefix, {}});
+                if (needs_input_scale && options.calibration != nullptr)
+                    plan.push_back({prefix + (ct ? ".input_global_scale" : ".input_scale"), st_dtype::F32, scalar, 4, prefix, {}});
+            }
         });
+        modules[prefix] = &t;
         report.quantized.push_back(prefix);
     }
-    writer.set_metadata("format", "pt");
-    writer.set_metadata("quantized_by", detail::cat("microscale ", version_string, " ", options.scheme));
-    writer.write(out_dir / "model.safetensors");
-    report.bytes_out = writer.data_bytes();
-    if (scheme->format == "nvfp4") {
-        write_json(out_dir / "hf_quant_config.json", modelopt_hf_quant_config(*scheme, report.excluded));
-        if (scheme->quantized_activations)
-            report.notes.push_back(
-                "W4A4 NVFP4: no input_scale was written; activation global scales need calibration data, and the "
-                "W4A4 kernels refuse a layer without one");
-    } else {
-        write_json(out_dir / "config.json",
-                   {{"quantization_config", quark_quantization_config(*scheme, report.excluded, options.mx_rule)}});
+    // shared amax of fused groups (weights, and calibration inputs)
+    std::map<std::string, float> weight_amax, input_amax;
+    for (const auto& [module, t] : modules) {
+        const float a = tensor_amax(read_floats(in, *t));
+        const std::string g = fused_group(module, options.fused);
+        weight_amax[module] = a;
+        if (!g.empty()) weight_amax[g] = std::max(weight_amax[g], a);
+        if (needs_input_scale && options.calibration != nullptr) {
+            const tensor_info* c = options.calibration->find(module + ".input");
+            if (c == nullptr)
+                throw std::invalid_argument(detail::cat(options.calibration->path(), ": no calibration tensor '", module, ".input' for W4A4 layer ", module));
+            if (c->shape.size() != 2 || c->shape[1] != t->shape[1])
+                throw std::invalid_argument(detail::cat(options.calibration->path(), ": '", module, ".input' has shape ", c->shape_string(),
+                                                        ", expected [samples, ", t->shape[1], "]"));
+            const auto values = read_floats(*options.calibration, *c);
+            format::require_finite(values, c->shape[1], detail::cat(options.calibration->path(), ": ", module, ".input"));
+            const float ia = tensor_amax(values);
+            input_amax[module] = ia;
+            if (!g.empty()) input_amax[g] = std::max(input_amax[g], ia);
+        }
+    }
+    if (needs_input_scale && options.calibration == nullptr && !modules.empty())
+        report.notes.push_back("W4A4 NVFP4: no input_scale was written (no --calibration data); the W4A4 kernels refuse a layer without one");
+    if (!nvfp4 && scheme->quantized_activations && options.calibration != nullptr)
+        report.notes.push_back("MX activations are scaled per block at run time: the calibration data is not needed and was not used");
+
+    // ---- shards -------------------------------------------------------------------------------------
+    std::vector<std::vector<const planned_tensor*>> shards(1);
+    std::uint64_t shard_bytes = 0;
+    std::string open_module;
+    for (const auto& p : plan) {
+        const bool same_module = !p.module.empty() && p.module == open_module;
+        if (!same_module && shard_bytes > 0 && shard_bytes + p.bytes > options.max_shard_bytes) {
+            shards.emplace_back();
+            shard_bytes = 0;
+        }
+        shards.back().push_back(&p);
+        shard_bytes += p.bytes;
+        open_module = p.module;
+    }
+    auto shard_name = [&](std::size_t i) {
+        if (shards.size() == 1) return std::string("model.safetensors");
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
+        return std::string(buf);
+    };
+
+    // ---- quantize and write, shard by shard ------------------------------------------------------------
+    std::filesystem::create_directories(out_dir);
+    const std::size_t total = plan.size();
+    std::size_t done = 0;
+    nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
+    for (std::size_t s = 0; s < shards.size(); ++s) {
+        safetensors_writer writer;
+        writer.set_metadata("format", "pt");
+        writer.set_metadata("quantized_by", detail::cat("microscale ", version_string, " ", options.scheme));
+        std::map<std::string, quantized_weight> quantized;  // modules of this shard
+        for (const planned_tensor* p : shards[s]) {
+            if (p->module.empty()) {
+                writer.add_view(p->name, p->dtype, p->shape, in.bytes(in.at(p->source)));
+            } else {
+                auto it = quantized.find(p->module);
+                if (it == quantized.end()) {
+                    const tensor_info& t = *modules.at(p->module);
+                    const std::string group = fused_group(p->module, options.fused);
+                    format::quantize_options qo;
+                    qo.mx_rule = options.mx_rule;
+                    qo.name = detail::cat(in.path(), ": ", t.name);
+                    if (nvfp4) qo.global_amax = weight_amax.at(group.empty() ? p->module : group);
+                    format::visit_format(scheme->format, [&](auto f) {
+                        it = quantized.emplace(p->module, format::quantize_weight<decltype(f)>(read_floats(in, t), t.shape[0], t.shape[1], qo)).first;
+                    });
+                }
+                const quantized_weight& q = it->second;
+                const std::string suffix = p->name.substr(p->module.size());
+                if (suffix == ".weight" || suffix == ".weight_packed") {
+                    writer.add(p->name, p->dtype, p->shape, as_bytes(q.codes));
+                } else if (suffix == ".weight_scale") {
+                    writer.add(p->name, p->dtype, p->shape, as_bytes(q.scales));
+                } else if (suffix == ".weight_scale_2" || suffix == ".weight_global_scale") {
+                    const float g = ct ? 1.0f / q.global_scale : q.global_scale;
+                    writer.add(p->name, p->dtype, p->shape, as_bytes(std::vector<float>{g}));
+                } else {  // input scale
+                    const std::string group = fused_group(p->module, options.fused);
+                    float amax = input_amax.at(group.empty() ? p->module : group);
+                    if (amax == 0.0f) amax = 1.0f;  // all-zero calibration data: any scale quantizes zeros exactly
+                    const float input_scale = format::nvfp4_rules::activation_input_scale(amax);
+                    writer.add(p->name, p->dtype, p->shape, as_bytes(std::vector<float>{ct ? 1.0f / input_scale : input_scale}));
+                }
+            }
+            weight_map[p->name] = shard_name(s);
+            if (options.progress) options.progress(++done, total, p->name);
+        }
+        writer.write(out_dir / shard_name(s));
+        report.bytes_out += writer.data_bytes();
+        report.files.push_back(shard_name(s));
+    }
+    if (shards.size() > 1) {
+        write_json(out_dir / "model.safetensors.index.json",
+                   {{"metadata", {{"total_size", report.bytes_out}}}, {"weight_map", weight_map}});
+        report.files.push_back("model.safetensors.index.json");
+    }
+
+    // ---- config -------------------------------------------------------------------------------------
+    switch (fmt) {
+        case export_format::modelopt:
+            write_json(out_dir / "hf_quant_config.json", modelopt_hf_quant_config(*scheme, report.excluded));
+            report.files.push_back("hf_quant_config.json");
+            break;
+        case export_format::compressed_tensors:
+            write_json(out_dir / "config.json", {{"quantization_config", compressed_tensors_config(*scheme, report.excluded)}});
+            report.files.push_back("config.json");
+            break;
+        case export_format::quark:
+            write_json(out_dir / "config.json", {{"quantization_config", quark_quantization_config(*scheme, report.excluded, options.mx_rule)}});
+            report.files.push_back("config.json");
+            break;
     }
     return report;
 }

@@ -30,6 +30,9 @@ namespace microscale::format {
 struct quantize_options {
     mx_scale_rule mx_rule = mx_scale_rule::even;  ///< MX formats only
     std::string name = "weight";                  ///< for error messages
+    /// NVFP4: the tensor amax the global scale comes from, when shared by a fused group (ModelOpt
+    /// unifies the amax of q/k/v and of gate/up before quantizing); default: this tensor's amax.
+    std::optional<float> global_amax;
 };
 
 inline float block_amax(const float* x, int n) noexcept {
@@ -153,6 +156,11 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
 
     float amax = 0.0f;
     for (const float v : w) amax = std::max(amax, std::fabs(v));
+    if (options.global_amax) {
+        if (!(*options.global_amax >= amax))
+            throw std::invalid_argument(detail::cat(options.name, ": shared amax ", *options.global_amax, " is below the tensor's own amax ", amax));
+        amax = *options.global_amax;
+    }
     const auto params = rules::weight_tensor_params(amax, options);
 
     quantized_weight q;

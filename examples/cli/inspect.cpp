@@ -1,0 +1,93 @@
+// `microscale inspect PATH [--json]`: the checkpoint's scheme, each linear module's kernel and
+// shapes, the excluded modules, and bytes on disk against bytes in memory once prepared.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "microscale/checkpoint/loader.hpp"
+#include "options.hpp"
+
+namespace microscale::cli {
+
+int run_inspect(const std::vector<std::string>& args) {
+    po::options_description options("inspect");
+    options.add_options()("path", po::value<std::string>()->required(), "checkpoint folder or .safetensors file")(
+        "json", "print JSON")("no-prepare", "skip preparing the layers (no in-memory sizes; fast for huge checkpoints)");
+    po::positional_options_description positional;
+    positional.add("path", 1);
+    po::variables_map values;
+    if (!parse_options("inspect", args, options, values, &positional)) return 0;
+    const bool prepare = values.count("no-prepare") == 0;
+
+    const checkpoint::checkpoint_reader reader(values["path"].as<std::string>());
+    const auto& config = reader.config();
+    nlohmann::ordered_json out;
+    out["path"] = values["path"].as<std::string>();
+    out["config"] = {{"source", config.source}, {"origin", checkpoint::origin_name(config.origin)}, {"algorithm", config.algorithm},
+                     {"producer", config.producer}, {"exclude", config.exclude}, {"kv_cache", config.kv_cache}};
+    out["config"]["rules"] = nlohmann::ordered_json::array();
+    for (const auto& r : config.rules) out["config"]["rules"].push_back({{"scheme", r.scheme}, {"targets", r.targets}});
+    out["shards"] = reader.tensors().shard_count();
+    std::uint64_t disk = 0, memory = 0;
+    out["modules"] = nlohmann::ordered_json::array();
+    std::vector<std::string> modules = reader.module_names();
+    for (const auto& f : reader.fusable_modules()) modules.push_back(f);
+    for (const auto& name : modules) {
+        const auto info = reader.describe(name);
+        nlohmann::ordered_json m = {{"name", name}, {"quantized", info.quantized}, {"scheme", info.scheme}, {"reason", info.reason},
+                                    {"convention", info.convention}, {"n", info.n}, {"k", info.k}, {"bytes_on_disk", info.bytes_on_disk}};
+        if (!info.shards.empty()) m["fused_from"] = info.shards;
+        if (prepare) {
+            checkpoint::fusion_report report;
+            const auto layer = reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report);
+            m["kernel"] = layer->kernel_name();
+            m["bytes_in_memory"] = layer->memory_bytes();
+            if (report.rescaled) m["fusion_worst_relative_change"] = report.worst_relative_change;
+            if (!report.warnings.empty()) m["warnings"] = report.warnings;
+            if (info.shards.empty()) memory += layer->memory_bytes();
+        }
+        if (info.shards.empty()) disk += info.bytes_on_disk;
+        out["modules"].push_back(m);
+    }
+    out["linear_bytes_on_disk"] = disk;
+    if (prepare) out["linear_bytes_in_memory"] = memory;
+    out["checkpoint_bytes"] = reader.tensors().total_bytes();
+    if (values.count("json")) {
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), "
+              << reader.tensors().total_bytes() << " bytes of tensors\n"
+              << "config " << config.source << " (" << checkpoint::origin_name(config.origin) << ", " << config.algorithm
+              << (config.producer.empty() ? "" : ", producer " + config.producer) << ")\n";
+    for (const auto& r : config.rules) {
+        std::cout << "  scheme " << r.scheme << " for";
+        for (const auto& t : r.targets) std::cout << " " << t;
+        std::cout << "\n";
+    }
+    if (!config.exclude.empty()) {
+        std::cout << "  exclude:";
+        for (const auto& e : config.exclude) std::cout << " " << e;
+        std::cout << "\n";
+    }
+    if (!config.kv_cache.empty()) std::cout << "  kv cache: " << config.kv_cache << " (accepted, ignored)\n";
+    std::cout << "\n";
+    for (const auto& m : out["modules"]) {
+        std::cout << "  " << m["name"].get<std::string>() << "  [" << m["n"].get<std::int64_t>() << " x " << m["k"].get<std::int64_t>() << "]  ";
+        if (m["quantized"].get<bool>()) std::cout << m["scheme"].get<std::string>() << " (" << m["convention"].get<std::string>() << ")";
+        else std::cout << "unquantized (" << m["reason"].get<std::string>() << ")";
+        if (m.contains("kernel")) std::cout << " -> " << m["kernel"].get<std::string>();
+        std::cout << "  disk " << m["bytes_on_disk"].get<std::uint64_t>();
+        if (m.contains("bytes_in_memory")) std::cout << ", memory " << m["bytes_in_memory"].get<std::uint64_t>();
+        if (m.contains("fused_from")) std::cout << "  (fused from " << m["fused_from"].size() << " shards)";
+        std::cout << "\n";
+        if (m.contains("warnings"))
+            for (const auto& w : m["warnings"]) std::cout << "    warning: " << w.get<std::string>() << "\n";
+    }
+    std::cout << "\nlinear modules: " << disk << " bytes on disk";
+    if (prepare) std::cout << ", " << memory << " bytes in memory prepared";
+    std::cout << "\n";
+    return 0;
+}
+
+}  // namespace microscale::cli
