@@ -136,6 +136,55 @@ def case_quantize(binary, tmp):
                   "--output", out, expect=1), "trunc.safetensors: truncated")
 
 
+def case_checkpoint(binary, tmp):
+    """quantize (with calibration, each format) -> inspect -> run, and errors of run."""
+    src = os.path.join(tmp, "model.safetensors")
+    cal = os.path.join(tmp, "cal.safetensors")
+    tensors, calib = {}, {}
+    for i, (name, n, k) in enumerate([("model.layers.0.mlp.gate_proj", 96, 64), ("model.layers.0.mlp.up_proj", 96, 64),
+                                      ("model.layers.0.mlp.down_proj", 64, 96), ("lm_head", 40, 64)]):
+        w = [(((j + 7 * i) * 2654435761) % 1000) / 25000.0 - 0.02 for j in range(n * k)]
+        tensors[name + ".weight"] = ("BF16", [n, k], bf16_bytes(w))
+        calib[name + ".input"] = ("F32", [4, k], f32_bytes([((j * 40503) % 97) / 24.0 - 2.0 for j in range(4 * k)]))
+    write_safetensors(src, tensors)
+    write_safetensors(cal, calib)
+    x = os.path.join(tmp, "x.safetensors")
+    write_safetensors(x, {"x": ("BF16", [3, 64], bf16_bytes([((j * 7) % 13) / 6.0 - 1.0 for j in range(3 * 64)]))})
+    for scheme, fmt in [("NVFP4", "modelopt"), ("NVFP4", "compressed-tensors"), ("W4A16_NVFP4", "modelopt"), ("w_mxfp4_a_mxfp4", "quark"),
+                        ("w_mxfp6_e3m2", "quark")]:
+        out = os.path.join(tmp, f"{scheme}-{fmt}")
+        run(binary, "quantize", "--scheme", scheme, "--input", src, "--output", out, "--format", fmt, "--calibration", cal,
+            "--exclude", "lm_head", "--max-shard-size", "4000")
+        with open(os.path.join(out, "model.safetensors.index.json")) as f:  # the small shard size forces shards
+            assert len(set(json.load(f)["weight_map"].values())) > 1
+        info = json.loads(run(binary, "inspect", out, "--json"))
+        modules = {m["name"]: m for m in info["modules"]}
+        assert modules["lm_head"]["quantized"] is False and modules["lm_head"]["kernel"] == "dense_fp32", modules["lm_head"]
+        fused = modules["model.layers.0.mlp.gate_up_proj"]
+        assert fused["quantized"] and fused["n"] == 192 and fused["fused_from"], fused
+        assert modules["model.layers.0.mlp.down_proj"]["kernel"].endswith(".simd"), modules
+        text = run(binary, "inspect", out)
+        expect_in(text, "excluded by" if fmt != "x" else "")
+        y = os.path.join(tmp, f"y-{scheme}-{fmt}.safetensors")
+        expect_in(run(binary, "run", "--checkpoint", out, "--layer", "model.layers.0.mlp.gate_up_proj", "--input", x, "--output", y),
+                  "ran on")
+        h = read_header(y)
+        assert h["y"]["dtype"] == "BF16" and h["y"]["shape"] == [3, 192], h
+        run(binary, "run", "--checkpoint", out, "--layer", "model.layers.0.mlp.up_proj", "--input", x, "--output", y,
+            "--kernel", h["__metadata__"]["kernel"].replace(".simd", ".emulation").replace("dense_fp32", "x"))
+    out = os.path.join(tmp, "NVFP4-modelopt")
+    expect_in(run(binary, "run", "--checkpoint", out, "--layer", "model.layers.0.mlp.down_proj", "--input", x, "--output",
+                  os.path.join(tmp, "y.safetensors"), expect=1), "takes K=96")
+    expect_in(run(binary, "run", "--checkpoint", out, "--layer", "nope", "--input", x, "--output", os.path.join(tmp, "y.safetensors"),
+                  expect=1), "no module 'nope'")
+    expect_in(run(binary, "quantize", "--scheme", "w_mxfp4", "--input", src, "--output", out, "--format", "modelopt", expect=1),
+              "cannot be written as modelopt")
+    nocal = os.path.join(tmp, "nocal")
+    expect_in(run(binary, "quantize", "--scheme", "NVFP4", "--input", src, "--output", nocal), "no input_scale")
+    expect_in(run(binary, "run", "--checkpoint", nocal, "--layer", "model.layers.0.mlp.up_proj", "--input", x, "--output",
+                  os.path.join(tmp, "y.safetensors"), expect=1), "--calibration")
+
+
 def case_check(binary, tmp):
     for scheme in ["NVFP4", "W4A16_NVFP4", "w_mxfp4_a_mxfp4", "mxfp4", "w_mxfp6_e2m3_a_mxfp6_e2m3",
                    "w_mxfp6_e2m3", "w_mxfp6_e3m2_a_mxfp6_e3m2", "w_mxfp6_e3m2"]:

@@ -94,7 +94,7 @@ def safetensors_seeds():
         [("d", "F64", [2], struct.pack("<2d", 1.5, -1e300))], metadata={"format": "pt", "producer": "microscale", "": ""}, pad=False)
     # --- invalid ---
     good = seeds["valid_f32.safetensors"]
-    seeds["bad_short.safetensors"] = b"\x10\x00\x00"
+    seeds["bad_metadata.safetensors"] = raw_file(json.dumps({"__metadata__": {"format": "pt", "k": [1]}}).encode())
     seeds["bad_truncated_header.safetensors"] = good[:20]
     seeds["bad_truncated_data.safetensors"] = good[:-3]
     seeds["bad_trailing_bytes.safetensors"] = good + b"\x00\x00\x00\x00"
@@ -110,7 +110,7 @@ def safetensors_seeds():
     seeds["bad_size_mismatch.safetensors"] = raw_file(json.dumps({
         "a": {"dtype": "BF16", "shape": [3], "data_offsets": [0, 4]}}).encode(), pattern(4, 5))
     seeds["bad_fields.safetensors"] = raw_file(json.dumps({
-        "__metadata__": {"k": 1},
+        "__metadata__": {"k": "v"},
         "a": {"dtype": "F4", "shape": [-1, 1.5, "x"], "data_offsets": [4, 0, 1]}}).encode(), pattern(4, 6))
     seeds["bad_huge_shape.safetensors"] = raw_file(json.dumps({
         "a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]},
@@ -186,7 +186,7 @@ def quant_config_seeds():
         "exclude": ["re:(lm_head|model\\.embed_tokens)"]}
     # --- invalid ---
     invalid = {
-        "bad_modelopt_algo.json": {"quantization": {"quant_algo": "FP8", "group_size": 32}},
+        "bad_modelopt_algo.json": {"quantization": {"quant_algo": "FP8", "kv_cache_quant_algo": "FP8"}},
         "bad_ct_args.json": {"quantization_config": {
             "quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
             "config_groups": {"g": {"targets": "Linear", "weights": {"num_bits": 8, "type": "int"}}}}},
