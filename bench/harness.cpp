@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "microscale/detail/text.hpp"
@@ -32,6 +33,25 @@ std::vector<std::uint16_t> random_activations(std::int64_t m, std::int64_t k, st
     std::vector<std::uint16_t> x(static_cast<std::size_t>(m * k));
     for (auto& v : x) v = numeric::bf16::encode(normal(rng) * (rng() % 500 == 0 ? 10.0f : 1.0f));
     return x;
+}
+
+void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids,
+                    std::vector<float>& weights, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    ids.clear();
+    weights.clear();
+    for (std::int64_t t = 0; t < tokens; ++t) {
+        std::vector<std::int32_t> order(static_cast<std::size_t>(experts));
+        for (std::int64_t e = 0; e < experts; ++e) order[static_cast<std::size_t>(e)] = static_cast<std::int32_t>(e);
+        std::shuffle(order.begin(), order.end(), rng);
+        float total = 0;
+        std::vector<float> raw(static_cast<std::size_t>(top_k));
+        for (auto& r : raw) total += (r = std::exp(std::uniform_real_distribution<float>(0.0f, 2.0f)(rng)));
+        for (std::int64_t j = 0; j < top_k; ++j) {
+            ids.push_back(order[static_cast<std::size_t>(j)]);
+            weights.push_back(raw[static_cast<std::size_t>(j)] / total);
+        }
+    }
 }
 
 std::uint64_t checkpoint_bytes(const quantized_weight& q) {

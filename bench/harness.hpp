@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "microscale/format/quantizer.hpp"
 #include "microscale/generated/kernel_declarations.hpp"
+#include "microscale/moe.hpp"
 #include "probes.hpp"
 
 namespace microscale::bench {
@@ -97,6 +99,58 @@ void register_linear_kernel() {
                     if (std::find(p.cold_batch.begin(), p.cold_batch.end(), m) != p.cold_batch.end()) register_config<Kernel>(s, m, t, true);
                 }
     }
+}
+
+/// Deterministic routing: k distinct experts per token, softmax-like weights.
+void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids,
+                    std::vector<float>& weights, std::uint32_t seed);
+
+/// MoE: E = 8, k = 2, K = 2048, I = 1024; T = 1 and 128 (the shape), 1 and 2 threads.
+template <class Kernel>
+void register_moe_kernel() {
+    using F = typename Kernel::format_type;
+    const plan& p = current_plan();
+    constexpr std::int64_t experts = 8, top_k = 2, hidden = 2048, inter = 1024;
+    const bool emulation = std::is_same_v<typename Kernel::backend_type, backend::emulation>;
+    for (const std::int64_t tokens : {std::int64_t{1}, std::int64_t{128}})
+        for (const int threads : p.threads) {
+            if (emulation && threads != p.threads.back()) continue;
+            benchmark::RegisterBenchmark(config_name(Kernel::name, {inter, hidden}, tokens, threads, false).c_str(), [=](benchmark::State& state) {
+                moe_weights w;
+                w.format = std::string(F::name);
+                w.experts = experts;
+                w.hidden = hidden;
+                w.intermediate = inter;
+                std::uint64_t bytes_per_expert = 0;
+                for (std::int64_t e = 0; e < experts; ++e) {
+                    quantized_weight a = format::quantize_weight<F>(random_weight(2 * inter, hidden, static_cast<std::uint32_t>(10 + e)), 2 * inter, hidden);
+                    quantized_weight b = format::quantize_weight<F>(random_weight(hidden, inter, static_cast<std::uint32_t>(50 + e)), hidden, inter);
+                    a.input_scale = b.input_scale = 4.0f / 2688.0f;
+                    bytes_per_expert = checkpoint_bytes(a) + checkpoint_bytes(b);
+                    w.w13.push_back(std::move(a));
+                    w.w2.push_back(std::move(b));
+                }
+                const auto prepared = Kernel::prepare(std::move(w));
+                std::vector<std::int32_t> ids;
+                std::vector<float> weights;
+                random_routing(tokens, experts, top_k, ids, weights, 3);
+                std::vector<bool> used(experts, false);
+                for (const auto id : ids) used[static_cast<std::size_t>(id)] = true;
+                const auto x = random_activations(tokens, hidden, 2);
+                std::vector<std::uint16_t> y(static_cast<std::size_t>(tokens * hidden));
+                moe_options options;
+                options.threads = threads;
+                const const_matrix_view xv{x.data(), dtype::bf16, tokens, hidden};
+                const matrix_view yv{y.data(), dtype::bf16, tokens, hidden};
+                Kernel::apply(prepared, xv, ids, weights, top_k, yv, options);
+                for (auto _ : state) {
+                    Kernel::apply(prepared, xv, ids, weights, top_k, yv, options);
+                    benchmark::DoNotOptimize(y.data());
+                }
+                state.counters["weight_bytes"] = static_cast<double>(bytes_per_expert * static_cast<std::uint64_t>(std::count(used.begin(), used.end(), true)));
+                state.counters["flop"] = 2.0 * static_cast<double>(tokens * top_k * 3 * inter * hidden);
+            })->Unit(benchmark::kMillisecond)->UseRealTime();
+        }
 }
 
 void register_generated_kernels();

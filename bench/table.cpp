@@ -137,7 +137,8 @@ int run_and_report(int argc, char** argv, const std::string& json_path) {
     for (const auto& r : reporter.results) {
         const auto c = parse_config(r.name);
         if (!c || backend_of(c->kernel) != "simd") continue;
-        const auto parts = format::parse_scheme(c->kernel.substr(0, c->kernel.find('.')));
+        const std::string linear_name = c->kernel.rfind("moe.", 0) == 0 ? c->kernel.substr(4) : c->kernel;
+        const auto parts = format::parse_scheme(linear_name.substr(0, linear_name.find('.')));
         if (!parts) continue;
         const double seconds = r.ms * 1e-3;
         const double gbps = r.counters.at("weight_bytes") / seconds * 1e-9;

@@ -20,7 +20,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "generators" / "kernels.manifest"
 BANNER = "generated from generators/kernels.manifest by generators/generate.py — do not edit"
 
-FAMILIES = {"linear"}
+FAMILIES = {
+    # family: (C++ class template, header, name prefix)
+    "linear": ("linear_kernel", None, ""),
+    "moe": ("moe_kernel", "microscale/moe.hpp", "moe."),
+}
 FORMATS = ["nvfp4", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2"]
 ACTIVATIONS = ["a16", "aq"]
 LAYOUTS = ["linear", "swizzled_128x4"]
@@ -46,7 +50,7 @@ class Kernel:
 
     @property
     def name(self) -> str:
-        return kernel_name(self.format, self.activation, self.layout, self.backend)
+        return FAMILIES[self.family][2] + kernel_name(self.format, self.activation, self.layout, self.backend)
 
     @property
     def ident(self) -> str:
@@ -55,7 +59,7 @@ class Kernel:
 
     @property
     def cpp_type(self) -> str:
-        return (f"::microscale::linear_kernel<::microscale::format::{self.format}, "
+        return (f"::microscale::{FAMILIES[self.family][0]}<::microscale::format::{self.format}, "
                 f"::microscale::activation::{self.activation}, ::microscale::layout::{self.layout}, "
                 f"::microscale::backend::{self.backend}>")
 
@@ -119,10 +123,14 @@ def cpp_banner() -> str:
 
 
 def instantiation_tu(k: Kernel) -> str:
+    header = FAMILIES[k.family][1]
+    includes = f'#include "{BACKENDS[k.backend]}"\n'
+    if header:  # built on the linear kernels: use their explicit instantiations
+        includes = f'#include "microscale/generated/kernel_declarations.hpp"\n#include "{header}"\n'
     return (cpp_banner()
-            + f"// {k.name}: {k.format} weights, {k.activation} activations, {k.layout} scales, "
+            + f"// {k.name}: {k.family} kernel, {k.format} weights, {k.activation} activations, {k.layout} scales, "
               f"{k.backend} backend (manifest line {k.line}).\n"
-            + f'#include "{BACKENDS[k.backend]}"\n\n'
+            + includes + "\n"
             + f"template class {k.cpp_type};\n")
 
 
@@ -135,6 +143,7 @@ def kernel_declarations(kernels: list[Kernel]) -> str:
            '#include "microscale/kernel.hpp"\n']
     for header in sorted({BACKENDS[k.backend] for k in kernels}):
         out.append(f'#include "{header}"\n')
+    out.append('#include "microscale/moe.hpp"\n')
     out.append("\n")
     for k in kernels:
         out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
@@ -148,15 +157,22 @@ def registry_table(kernels: list[Kernel], aliases: list[Alias]) -> str:
            "// The runtime table: every enabled kernel of the manifest in priority order, and the\n"
            "// scheme aliases.\n"
            '#include "microscale/generated/kernel_declarations.hpp"\n'
+           '#include "microscale/moe.hpp"\n'
            '#include "microscale/registry.hpp"\n\n'
            "namespace microscale {\n\n"
            "namespace {\n"
            "constexpr kernel_entry table[] = {\n"]
-    for k in kernels:
+    for k in (k for k in kernels if k.family == "linear"):
         out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
                    f"    make_entry<{k.cpp_type}>(),\n"
                    f"#endif\n")
     out.append("    kernel_entry{},  // end marker (not part of the table)\n};\n\n")
+    out.append("constexpr moe_kernel_entry moe_table[] = {\n")
+    for k in (k for k in kernels if k.family == "moe"):
+        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
+                   f"    make_moe_entry<{k.cpp_type}>(),\n"
+                   f"#endif\n")
+    out.append("    moe_kernel_entry{},  // end marker (not part of the table)\n};\n\n")
     out.append("constexpr scheme_alias alias_table[] = {\n")
     for a in aliases:
         out.append(f'    {{"{a.alias}", "{a.scheme}", "{a.origin}"}},\n')
@@ -171,6 +187,9 @@ def registry_table(kernels: list[Kernel], aliases: list[Alias]) -> str:
                "    return {table, std::size(table) - 1};\n"
                "}\n\n"
                "std::span<const scheme_alias> scheme_aliases() noexcept { return alias_table; }\n\n"
+               "std::span<const moe_kernel_entry> moe_kernel_table() noexcept {\n"
+               "    return {moe_table, std::size(moe_table) - 1};\n"
+               "}\n\n"
                "}  // namespace microscale\n")
     return "".join(out)
 
@@ -224,10 +243,11 @@ def readme_table(kernels: list[Kernel], aliases: list[Alias]) -> str:
            "|---|---|---|---|---|---|---|---|\n"]
     rank: dict[str, int] = {}
     for k in kernels:
-        rank[k.scheme] = rank.get(k.scheme, 0) + 1
+        key = k.family + k.scheme
+        rank[key] = rank.get(key, 0) + 1
         names = ", ".join(f"`{a.alias}`" for a in aliases if a.scheme == k.scheme and a.alias != k.scheme)
         activation = "quantized (W·A·)" if k.activation == "aq" else "bf16/fp16/fp32 (weight-only)"
-        out.append(f"| {rank[k.scheme]} | `{k.name}` | `{k.scheme}` | {k.format} | {activation} | "
+        out.append(f"| {rank[k.family + k.scheme]} | `{k.name}` | `{k.scheme}` | {k.format} | {activation} | "
                    f"{k.layout} | {k.backend} | {names} |\n")
     out.append("<!-- kernels:end -->\n")
     return "".join(out)

@@ -7,6 +7,7 @@
 //   backend/   emulation (the fp32 reference) and simd
 //   kernel.hpp linear_kernel<Format, Activation, Layout, Backend>
 //   registry.hpp  the runtime table (the compiled table lives in microscale::kernels)
+//   moe.hpp    fused mixture-of-experts built on the linear kernels
 #pragma once
 
 #include "microscale/backend/emulation.hpp"
@@ -16,6 +17,7 @@
 #include "microscale/format/quantizer.hpp"
 #include "microscale/kernel.hpp"
 #include "microscale/layout/layouts.hpp"
+#include "microscale/moe.hpp"
 #include "microscale/numeric/numeric.hpp"
 #include "microscale/registry.hpp"
 #include "microscale/tensor.hpp"

@@ -123,16 +123,21 @@ struct selection_options {
     }
 };
 
-struct rejection {
-    const kernel_entry* kernel;
+template <class Entry>
+struct basic_rejection {
+    const Entry* kernel;
     std::string reason;
 };
 
-struct selection {
-    std::string scheme;                 ///< canonical scheme the request resolved to
-    const kernel_entry* kernel = nullptr;
-    std::vector<rejection> rejected;    ///< every kernel passed over, with why
+template <class Entry>
+struct basic_selection {
+    std::string scheme;                        ///< canonical scheme the request resolved to
+    const Entry* kernel = nullptr;
+    std::vector<basic_rejection<Entry>> rejected;  ///< every kernel passed over, with why
 };
+
+using rejection = basic_rejection<kernel_entry>;
+using selection = basic_selection<kernel_entry>;
 
 /// Unknown scheme or alias; the message lists the known ones.
 struct unknown_scheme : std::invalid_argument {
@@ -152,8 +157,8 @@ inline std::string lower(std::string_view s) {
 }  // namespace registry_detail
 
 /// The canonical scheme for a canonical name or an alias (case-insensitive).
-inline std::string resolve_scheme(std::string_view requested, std::span<const kernel_entry> table,
-                                  std::span<const scheme_alias> aliases) {
+template <class Entry>
+std::string resolve_scheme(std::string_view requested, std::span<const Entry> table, std::span<const scheme_alias> aliases) {
     const std::string key = registry_detail::lower(requested);
     for (const auto& e : table)
         if (registry_detail::lower(e.scheme) == key) return std::string(e.scheme);
@@ -170,14 +175,14 @@ inline std::string resolve_scheme(std::string_view requested, std::span<const ke
 }
 
 /// Walks the scheme's kernels in priority order; throws unknown_scheme / no_kernel.
-inline selection select_kernel(std::string_view requested, const linear_shape& shape,
-                               std::span<const kernel_entry> table, std::span<const scheme_alias> aliases,
-                               const selection_options& options) {
-    selection result;
+template <class Entry>
+basic_selection<Entry> select_kernel(std::string_view requested, const linear_shape& shape, std::span<const Entry> table,
+                                     std::span<const scheme_alias> aliases, const selection_options& options) {
+    basic_selection<Entry> result;
     result.scheme = resolve_scheme(requested, table, aliases);
     const std::string backend = registry_detail::lower(options.forced_backend);
     const bool any_backend = backend.empty() || backend == "auto";
-    if (!any_backend && std::none_of(table.begin(), table.end(), [&](const kernel_entry& e) {
+    if (!any_backend && std::none_of(table.begin(), table.end(), [&](const Entry& e) {
             return e.backend == backend;
         })) {
         std::string known;
@@ -186,7 +191,7 @@ inline selection select_kernel(std::string_view requested, const linear_shape& s
         throw std::invalid_argument(
             detail::cat("MICROSCALE_LINEAR_BACKEND='", options.forced_backend, "' is not a backend; known: auto", known));
     }
-    if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const kernel_entry& e) {
+    if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const Entry& e) {
             return e.name == options.forced_kernel;
         })) {
         std::string known;
@@ -227,7 +232,7 @@ inline selection select_kernel(std::string_view requested, const linear_shape& s
 
 /// Selection over the compiled library's table with the environment's options.
 inline selection select_kernel(std::string_view requested, const linear_shape& shape) {
-    return select_kernel(requested, shape, kernel_table(), scheme_aliases(), selection_options::from_environment());
+    return select_kernel<kernel_entry>(requested, shape, kernel_table(), scheme_aliases(), selection_options::from_environment());
 }
 
 /// Selects a kernel for the weight's scheme and shape, and prepares the weight with it.
@@ -235,7 +240,7 @@ inline std::unique_ptr<linear_layer> create_linear(std::string_view requested, c
                                                    dtype activation = dtype::bf16,
                                                    const selection_options& options = selection_options::from_environment()) {
     const linear_shape shape{1, w.rows, w.cols, activation, false};
-    const selection s = select_kernel(requested, shape, kernel_table(), scheme_aliases(), options);
+    const selection s = select_kernel<kernel_entry>(requested, shape, kernel_table(), scheme_aliases(), options);
     return s.kernel->create(w);
 }
 

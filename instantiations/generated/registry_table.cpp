@@ -2,6 +2,7 @@
 // The runtime table: every enabled kernel of the manifest in priority order, and the
 // scheme aliases.
 #include "microscale/generated/kernel_declarations.hpp"
+#include "microscale/moe.hpp"
 #include "microscale/registry.hpp"
 
 namespace microscale {
@@ -105,6 +106,58 @@ constexpr kernel_entry table[] = {
     make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
 #endif
     kernel_entry{},  // end marker (not part of the table)
+};
+
+constexpr moe_kernel_entry moe_table[] = {
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#endif
+    moe_kernel_entry{},  // end marker (not part of the table)
 };
 
 constexpr scheme_alias alias_table[] = {
@@ -251,6 +304,70 @@ static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::mi
 static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2.swizzled_128x4.emulation",
               "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.swizzled_128x4.emulation");
 #endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_nvfp4_a_nvfp4.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_nvfp4.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp4_a_mxfp4.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp4.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2.linear.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.linear.simd");
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_nvfp4_a_nvfp4.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_nvfp4.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp4_a_mxfp4.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp4.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation");
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2.linear.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.linear.emulation");
+#endif
 }  // namespace
 
 std::span<const kernel_entry> kernel_table() noexcept {
@@ -258,5 +375,9 @@ std::span<const kernel_entry> kernel_table() noexcept {
 }
 
 std::span<const scheme_alias> scheme_aliases() noexcept { return alias_table; }
+
+std::span<const moe_kernel_entry> moe_kernel_table() noexcept {
+    return {moe_table, std::size(moe_table) - 1};
+}
 
 }  // namespace microscale

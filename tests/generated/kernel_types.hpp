@@ -108,4 +108,55 @@ using linear_kernel_types = boost::mp11::mp_append<
 #endif
     boost::mp11::mp_list<>>;
 
+using moe_kernel_types = boost::mp11::mp_append<
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
+    boost::mp11::mp_list<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>,
+#endif
+    boost::mp11::mp_list<>>;
+
 }  // namespace microscale::test

@@ -67,7 +67,7 @@ void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int
     using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const std::int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (m_rows * n * k > (1 << 18))
 #endif
     for (std::int64_t c = 0; c < chunks; ++c) {
         const std::int64_t n0 = c * chunk_rows;

@@ -173,7 +173,7 @@ struct simd::impl {
         static constexpr decode_tables<element> tables{};
         const std::int64_t k = x.cols, blocks = k / Format::block_size;
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (x.rows * k > 65536)
 #endif
         for (std::int64_t r = 0; r < x.rows; ++r) {
             thread_local detail::aligned_buffer<float> row_buffer;

@@ -7,6 +7,7 @@
 #include "microscale/kernel.hpp"
 #include "microscale/backend/emulation.hpp"
 #include "microscale/backend/simd.hpp"
+#include "microscale/moe.hpp"
 
 #if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_simd
 extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
@@ -103,4 +104,52 @@ extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3
 #endif
 #if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_emulation
 extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#endif
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
 #endif

@@ -299,7 +299,7 @@ void run_streaming(const gemm_call& c, const Path& path) {
     const int nv = c.m == 1 ? 8 : 4, mt = static_cast<int>(c.m);
     const std::int64_t full = c.row_groups / nv, chunks = full + c.row_groups % nv;
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static)
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
 #endif
     for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
         if (chunk >= full) stream_rows<Path, 1>(mt, c, path, full * nv + (chunk - full), 0);
@@ -370,7 +370,7 @@ void run_panels(const gemm_call& c, const Path& path) {
     const std::int64_t chunks = (c.row_groups + panel_groups - 1) / panel_groups;
     const std::int64_t qbytes = quad_bytes(c.element);
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static)
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
 #endif
     for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
         const std::int64_t g0 = chunk * panel_groups;

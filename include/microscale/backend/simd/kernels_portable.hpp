@@ -118,7 +118,7 @@ struct portable_kernels {
             }
         }
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static)
+#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
 #endif
         for (std::int64_t g = 0; g < c.row_groups; ++g) {
             // scratch: this thread's slice of c.scratch: decoded group [16][k], activation row [k]
