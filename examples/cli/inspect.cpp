@@ -49,6 +49,23 @@ int run_inspect(const std::vector<std::string>& args) {
         if (info.shards.empty()) disk += info.bytes_on_disk;
         out["modules"].push_back(m);
     }
+    out["moe"] = nlohmann::ordered_json::array();
+    for (const auto& name : reader.moe_names()) {
+        const auto info = reader.describe_moe(name);
+        nlohmann::ordered_json m = {{"name", name}, {"layout", info.layout}, {"scheme", info.scheme}, {"convention", info.convention},
+                                    {"experts", info.experts}, {"hidden", info.hidden}, {"intermediate", info.intermediate},
+                                    {"bytes_on_disk", info.bytes_on_disk}};
+        if (prepare) {
+            checkpoint::fusion_report report;
+            const auto layer = reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report);
+            m["kernel"] = layer->kernel_name();
+            m["bytes_in_memory"] = layer->memory_bytes();
+            std::vector<std::string> warnings = report.warnings;
+            warnings.insert(warnings.end(), layer->warnings().begin(), layer->warnings().end());
+            if (!warnings.empty()) m["warnings"] = warnings;
+        }
+        out["moe"].push_back(m);
+    }
     out["linear_bytes_on_disk"] = disk;
     if (prepare) out["linear_bytes_in_memory"] = memory;
     out["checkpoint_bytes"] = reader.tensors().total_bytes();
@@ -80,6 +97,17 @@ int run_inspect(const std::vector<std::string>& args) {
         std::cout << "  disk " << m["bytes_on_disk"].get<std::uint64_t>();
         if (m.contains("bytes_in_memory")) std::cout << ", memory " << m["bytes_in_memory"].get<std::uint64_t>();
         if (m.contains("fused_from")) std::cout << "  (fused from " << m["fused_from"].size() << " shards)";
+        std::cout << "\n";
+        if (m.contains("warnings"))
+            for (const auto& w : m["warnings"]) std::cout << "    warning: " << w.get<std::string>() << "\n";
+    }
+    for (const auto& m : out["moe"]) {
+        std::cout << "  " << m["name"].get<std::string>() << "  MoE " << m["layout"].get<std::string>() << ", " << m["experts"].get<std::int64_t>()
+                  << " experts, K=" << m["hidden"].get<std::int64_t>() << " I=" << m["intermediate"].get<std::int64_t>() << "  "
+                  << m["scheme"].get<std::string>() << " (" << m["convention"].get<std::string>() << ")";
+        if (m.contains("kernel")) std::cout << " -> " << m["kernel"].get<std::string>();
+        std::cout << "  disk " << m["bytes_on_disk"].get<std::uint64_t>();
+        if (m.contains("bytes_in_memory")) std::cout << ", memory " << m["bytes_in_memory"].get<std::uint64_t>();
         std::cout << "\n";
         if (m.contains("warnings"))
             for (const auto& w : m["warnings"]) std::cout << "    warning: " << w.get<std::string>() << "\n";

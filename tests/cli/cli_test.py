@@ -185,6 +185,37 @@ def case_checkpoint(binary, tmp):
                   os.path.join(tmp, "y.safetensors"), expect=1), "--calibration")
 
 
+def case_moe(binary, tmp):
+    """an MoE layer (Quark stacked experts) through inspect and run"""
+    E, K, I = 4, 64, 32
+    ckpt = os.path.join(tmp, "moe")
+    os.makedirs(ckpt)
+    codes = lambda n: bytes(((j * 2654435761) >> 7) & 0xFF for j in range(n))
+    write_safetensors(os.path.join(ckpt, "model.safetensors"), {
+        "layers.0.experts.w13_weight": ("U8", [E, 2 * I, K // 2], codes(E * 2 * I * K // 2)),
+        "layers.0.experts.w13_weight_scale": ("U8", [E, 2 * I, K // 32], bytes([120 + j % 5 for j in range(E * 2 * I * K // 32)])),
+        "layers.0.experts.w2_weight": ("U8", [E, K, I // 2], codes(E * K * I // 2)),
+        "layers.0.experts.w2_weight_scale": ("U8", [E, K, I // 32], bytes([121 + j % 3 for j in range(E * K * I // 32)]))})
+    with open(os.path.join(ckpt, "config.json"), "w") as f:
+        json.dump({"quantization_config": {"quant_method": "quark", "exclude": [], "global_quant_config": {
+            "weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}, "input_tensors": None}}}, f)
+    info = json.loads(run(binary, "inspect", ckpt, "--json"))
+    assert info["moe"][0]["experts"] == E and info["moe"][0]["kernel"].startswith("moe.w_mxfp4."), info["moe"]
+    x = os.path.join(tmp, "x.safetensors")
+    write_safetensors(x, {"x": ("F32", [3, K], f32_bytes([((j * 7) % 11) / 5.0 - 1.0 for j in range(3 * K)])),
+                          "topk_ids": ("I32", [3, 2], struct.pack("<6i", 0, 3, -1, 2, 1, 1)),
+                          "topk_weights": ("F32", [3, 2], f32_bytes([0.6, 0.4, 0.0, 1.0, 0.5, 0.5]))})
+    y = os.path.join(tmp, "y.safetensors")
+    expect_in(run(binary, "run", "--checkpoint", ckpt, "--layer", "layers.0.experts", "--input", x, "--output", y), "4 experts")
+    h = read_header(y)
+    assert h["y"]["dtype"] == "F32" and h["y"]["shape"] == [3, K], h
+    write_safetensors(x, {"x": ("F32", [3, K], f32_bytes([0.0] * (3 * K))),
+                          "topk_ids": ("I32", [3, 2], struct.pack("<6i", 0, 9, -1, 2, 1, 1)),
+                          "topk_weights": ("F32", [3, 2], f32_bytes([0.6, 0.4, 0.0, 1.0, 0.5, 0.5]))})
+    expect_in(run(binary, "run", "--checkpoint", ckpt, "--layer", "layers.0.experts", "--input", x, "--output", y, expect=1),
+              "is not an expert of 4")
+
+
 def case_check(binary, tmp):
     for scheme in ["NVFP4", "W4A16_NVFP4", "w_mxfp4_a_mxfp4", "mxfp4", "w_mxfp6_e2m3_a_mxfp6_e2m3",
                    "w_mxfp6_e2m3", "w_mxfp6_e3m2_a_mxfp6_e3m2", "w_mxfp6_e3m2"]:

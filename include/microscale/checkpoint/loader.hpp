@@ -28,6 +28,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "microscale/checkpoint/safetensors.hpp"
 #include "microscale/format/quantized_weight.hpp"
 #include "microscale/format/scheme.hpp"
+#include "microscale/moe.hpp"
 #include "microscale/registry.hpp"
 
 namespace microscale::checkpoint {
@@ -289,6 +291,200 @@ public:
         const quantized_weight q = load_quantized(module, report);
         const selection s = select_kernel(info.scheme, {1, q.rows, q.cols, activation, false}, kernel_table(), scheme_aliases(), options);
         return s.kernel->create(q);
+    }
+
+    // ---- mixture of experts ------------------------------------------------------------------------
+
+    struct moe_info {
+        std::string name;
+        std::string layout;  ///< "per-expert" (ModelOpt: <p>.<e>.gate_proj ...) or "stacked" (<p>.w13_weight ...)
+        std::string scheme;
+        std::string convention;
+        std::int64_t experts = 0, hidden = 0, intermediate = 0;
+        std::uint64_t bytes_on_disk = 0;
+    };
+
+    /// MoE layers stored in the checkpoint: prefixes of per-expert or stacked expert weights.
+    std::vector<std::string> moe_names() const {
+        std::set<std::string> out;
+        for (const auto& name : store_.names()) {
+            for (const char* stacked : {".w13_weight", ".w13_weight_packed"}) {
+                const std::string s(stacked);
+                if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) out.insert(name.substr(0, name.size() - s.size()));
+            }
+            const auto pos = name.find(".0.gate_proj.weight");
+            if (pos != std::string::npos) out.insert(name.substr(0, pos));
+        }
+        return {out.begin(), out.end()};
+    }
+
+    bool is_moe(const std::string& prefix) const noexcept {
+        return store_.find(prefix + ".w13_weight") || store_.find(prefix + ".w13_weight_packed") || is_stored(prefix + ".0.gate_proj");
+    }
+
+    moe_info describe_moe(const std::string& prefix) const {
+        moe_info info;
+        info.name = prefix;
+        if (is_stored(prefix + ".0.gate_proj")) {
+            info.layout = "per-expert";
+            while (is_stored(detail::cat(prefix, ".", info.experts, ".gate_proj"))) ++info.experts;
+            for (std::int64_t e = 0; e < info.experts; ++e)
+                for (const char* part : {"gate_proj", "up_proj", "down_proj"}) {
+                    const std::string m = detail::cat(prefix, ".", e, ".", part);
+                    if (!is_stored(m)) throw format_error(detail::cat(prefix, ": expert ", e, " has no ", part));
+                    const module_info mi = describe(m);
+                    if (!mi.quantized) throw format_error(detail::cat(m, ": MoE experts in floating point are not supported (", mi.reason, ")"));
+                    if (info.scheme.empty()) {
+                        info.scheme = mi.scheme;
+                        info.convention = mi.convention;
+                    } else if (mi.scheme != info.scheme) {
+                        throw format_error(detail::cat(m, " is ", mi.scheme, " but the other experts are ", info.scheme));
+                    }
+                    info.bytes_on_disk += mi.bytes_on_disk;
+                    if (std::string(part) == "gate_proj") {
+                        info.intermediate = mi.n;
+                        info.hidden = mi.k;
+                    }
+                }
+            return info;
+        }
+        const bool packed = store_.find(prefix + ".w13_weight_packed") != nullptr;
+        if (!packed && store_.find(prefix + ".w13_weight") == nullptr) throw format_error(detail::cat("no MoE layer '", prefix, "' in the checkpoint"));
+        info.layout = "stacked";
+        const layer_resolution rule = resolve_layer(config_, prefix, fused_);
+        if (!rule.quantized) throw format_error(detail::cat(prefix, ": MoE experts in floating point are not supported (", rule.reason, ")"));
+        info.scheme = rule.scheme;
+        info.convention = packed ? "compressed-tensors" : store_.find(prefix + ".w13_weight_scale_2") ? "modelopt" : "quark";
+        const tensor_info& w13 = tensor(prefix + (packed ? ".w13_weight_packed" : ".w13_weight"));
+        const tensor_info& w2 = tensor(prefix + (packed ? ".w2_weight_packed" : ".w2_weight"));
+        const auto parts = format::parse_scheme(info.scheme);
+        const int bits = parts->format == "nvfp4" || parts->format == "mxfp4" ? 4 : 6;
+        auto elements = [&](std::int64_t bytes) { return bits == 4 ? 2 * bytes : bytes / 3 * 4; };
+        if (w13.shape.size() != 3 || w2.shape.size() != 3 || w13.dtype != st_dtype::U8 || w2.dtype != st_dtype::U8 || w2.shape[0] != w13.shape[0])
+            throw format_error(detail::cat(prefix, ": stacked expert weights must be U8 [E, 2I, K packed] and [E, K, I packed], got ", w13.shape_string(),
+                                           " and ", w2.shape_string()));
+        info.experts = w13.shape[0];
+        info.intermediate = w13.shape[1] / 2;
+        info.hidden = elements(w13.shape[2]);
+        if (w13.shape[1] % 2 != 0 || w2.shape[1] != info.hidden || elements(w2.shape[2]) != info.intermediate)
+            throw format_error(detail::cat(prefix, ": w13 ", w13.shape_string(), " and w2 ", w2.shape_string(), " do not describe the same experts"));
+        for (const auto& n : store_.names())
+            if (n.rfind(prefix + ".w13_", 0) == 0 || n.rfind(prefix + ".w2_", 0) == 0) info.bytes_on_disk += store_.find(n)->end - store_.find(n)->begin;
+        return info;
+    }
+
+    /// The experts in stacked form; gate and up reconciled per expert as fused layers are.
+    moe_weights load_moe(const std::string& prefix, fusion_report* report = nullptr) const {
+        const moe_info info = describe_moe(prefix);
+        const auto parts = format::parse_scheme(info.scheme);
+        moe_weights w;
+        w.format = parts->format;
+        w.experts = info.experts;
+        w.hidden = info.hidden;
+        w.intermediate = info.intermediate;
+        w.name = prefix;
+        if (info.layout == "per-expert") {
+            for (std::int64_t e = 0; e < info.experts; ++e) {
+                const std::string stem = detail::cat(prefix, ".", e, ".");
+                std::vector<quantized_weight> gate_up = {load_stored(stem + "gate_proj", describe(stem + "gate_proj")),
+                                                         load_stored(stem + "up_proj", describe(stem + "up_proj"))};
+                w.w13.push_back(fuse(stem + "gate_up_proj", gate_up, report));
+                w.w2.push_back(load_stored(stem + "down_proj", describe(stem + "down_proj")));
+            }
+            return w;
+        }
+        const bool ct = info.convention == "compressed-tensors";
+        const bool nvfp4 = parts->format == "nvfp4";
+        const int bits = parts->format == "nvfp4" || parts->format == "mxfp4" ? 4 : 6;
+        const std::int64_t block = nvfp4 ? 16 : 32;
+        const std::int64_t inter = info.intermediate, hidden = info.hidden;
+        // per-expert scalars: [E], [E, 1] or [E, 2] (gate, up)
+        auto scalars = [&](const std::string& name, std::int64_t per_expert) -> std::vector<float> {
+            const tensor_info& t = tensor(name);
+            std::int64_t count = t.numel();
+            const auto values = read_floats(store_.file_of(name), t);
+            if (count == info.experts) return per_expert == 1 ? values : [&] {
+                std::vector<float> twice;
+                for (const float v : values) twice.insert(twice.end(), static_cast<std::size_t>(per_expert), v);
+                return twice;
+            }();
+            if (count == info.experts * per_expert) return values;
+            throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' has shape ", t.shape_string(), ", expected [",
+                                           info.experts, "] or [", info.experts, ", ", per_expert, "]"));
+        };
+        auto slice = [&](const std::string& name, std::int64_t e, std::int64_t row0, std::int64_t rows, std::int64_t experts_rows, std::int64_t cols) {
+            const tensor_info& t = tensor(name);
+            if (t.numel() != info.experts * experts_rows * cols)
+                throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' has shape ", t.shape_string(), ", expected [",
+                                               info.experts, ", ", experts_rows, ", ", cols, "]"));
+            const auto bytes = store_.bytes(name);
+            const std::size_t begin = static_cast<std::size_t>((e * experts_rows + row0) * cols);
+            return std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()) + begin,
+                                             reinterpret_cast<const std::uint8_t*>(bytes.data()) + begin + static_cast<std::size_t>(rows * cols));
+        };
+        const std::string w13_name = prefix + (ct ? ".w13_weight_packed" : ".w13_weight");
+        const std::string w2_name = prefix + (ct ? ".w2_weight_packed" : ".w2_weight");
+        const std::int64_t hidden_bytes = bits == 4 ? hidden / 2 : hidden / 4 * 3, inter_bytes = bits == 4 ? inter / 2 : inter / 4 * 3;
+        std::vector<float> g13, g2, i13, i2;
+        if (nvfp4) {
+            g13 = scalars(prefix + (ct ? ".w13_weight_global_scale" : ".w13_weight_scale_2"), 2);
+            g2 = scalars(prefix + (ct ? ".w2_weight_global_scale" : ".w2_weight_scale_2"), 1);
+            if (ct) {
+                for (auto& g : g13) g = 1.0f / g;
+                for (auto& g : g2) g = 1.0f / g;
+            }
+            if (parts->quantized_activations) {
+                const std::string in13 = prefix + (ct ? ".w13_input_global_scale" : ".w13_input_scale");
+                const std::string in2 = prefix + (ct ? ".w2_input_global_scale" : ".w2_input_scale");
+                if (!store_.find(in13) || !store_.find(in2))
+                    throw format_error(detail::cat(prefix, ": W4A4 NVFP4 experts need ", in13, " and ", in2, " (quantize with --calibration)"));
+                i13 = scalars(in13, 2);
+                i2 = scalars(in2, 1);
+                if (ct) {
+                    for (auto& v : i13) v = 1.0f / v;
+                    for (auto& v : i2) v = 1.0f / v;
+                }
+            }
+        }
+        for (std::int64_t e = 0; e < info.experts; ++e) {
+            std::vector<quantized_weight> halves;
+            for (int h = 0; h < 2; ++h) {
+                quantized_weight q;
+                q.format = parts->format;
+                q.name = detail::cat(prefix, ".", e, h == 0 ? ".gate" : ".up");
+                q.rows = inter;
+                q.cols = hidden;
+                q.codes = slice(w13_name, e, h * inter, inter, 2 * inter, hidden_bytes);
+                q.scales = slice(prefix + ".w13_weight_scale", e, h * inter, inter, 2 * inter, hidden / block);
+                if (nvfp4) q.global_scale = g13[static_cast<std::size_t>(2 * e + h)];
+                if (!i13.empty()) q.input_scale = i13[static_cast<std::size_t>(2 * e + h)];
+                halves.push_back(std::move(q));
+            }
+            w.w13.push_back(fuse(detail::cat(prefix, ".", e, ".gate_up"), halves, report));
+            quantized_weight down;
+            down.format = parts->format;
+            down.name = detail::cat(prefix, ".", e, ".down");
+            down.rows = hidden;
+            down.cols = inter;
+            down.codes = slice(w2_name, e, 0, hidden, hidden, inter_bytes);
+            down.scales = slice(prefix + ".w2_weight_scale", e, 0, hidden, hidden, inter / block);
+            if (nvfp4) down.global_scale = g2[static_cast<std::size_t>(e)];
+            if (!i2.empty()) down.input_scale = i2[static_cast<std::size_t>(e)];
+            w.w2.push_back(std::move(down));
+        }
+        if (store_.find(prefix + ".w13_bias")) w.w13_bias = read_floats(store_.file_of(prefix + ".w13_bias"), tensor(prefix + ".w13_bias"));
+        if (store_.find(prefix + ".w2_bias")) w.w2_bias = read_floats(store_.file_of(prefix + ".w2_bias"), tensor(prefix + ".w2_bias"));
+        return w;
+    }
+
+    std::unique_ptr<moe_layer> load_moe_layer(const std::string& prefix, dtype activation = dtype::bf16,
+                                              const selection_options& options = selection_options::from_environment(),
+                                              fusion_report* report = nullptr) const {
+        const moe_info info = describe_moe(prefix);
+        moe_weights w = load_moe(prefix, report);
+        const linear_shape shape{1, w.intermediate, w.hidden, activation, false};
+        const auto s = select_kernel<moe_kernel_entry>(info.scheme, shape, moe_kernel_table(), scheme_aliases(), options);
+        return s.kernel->create(std::move(w));
     }
 
 private:
