@@ -55,7 +55,7 @@ struct moe_options {
     bool router_weight_on_input = false;    ///< scale x_t by the weight instead of the expert output
 };
 
-/// The smallest value a tensor of per-expert scalars agrees on, or the largest with a warning.
+/// The experts' common input scale: their value when they agree, else the largest (with a warning).
 inline float shared_input_scale(const std::vector<float>& scales, const std::string& what, std::vector<std::string>& warnings) {
     const float largest = *std::max_element(scales.begin(), scales.end());
     if (std::any_of(scales.begin(), scales.end(), [&](float s) { return s != largest; }))
