@@ -284,15 +284,9 @@ struct moe_kernel_entry {
 
 template <class Kernel>
 constexpr moe_kernel_entry make_moe_entry() {
-    return {Kernel::name,
-            Kernel::scheme,
-            Kernel::format_type::name,
-            Kernel::activation_type::name,
-            Kernel::layout_type::name,
-            Kernel::backend_type::name,
-            &Kernel::is_supported,
-            &Kernel::can_implement,
-            [](moe_weights w) -> std::unique_ptr<moe_layer> { return std::make_unique<moe_kernel_layer<Kernel>>(Kernel::prepare(std::move(w))); }};
+    return describe_entry<moe_kernel_entry, Kernel>([](moe_weights w) -> std::unique_ptr<moe_layer> {
+        return std::make_unique<moe_kernel_layer<Kernel>>(Kernel::prepare(std::move(w)));
+    });
 }
 
 /// The compiled library's MoE kernels (generated from the manifest), in priority order.

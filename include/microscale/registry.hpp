@@ -70,8 +70,9 @@ struct kernel_entry {
     std::unique_ptr<linear_layer> (*create)(const quantized_weight&);
 };
 
-template <class Kernel>
-constexpr kernel_entry make_entry() {
+/// A runtime-table entry (kernel_entry, moe_kernel_entry) describing `Kernel`, with its factory.
+template <class Entry, class Kernel>
+constexpr Entry describe_entry(decltype(Entry::create) create) {
     return {Kernel::name,
             Kernel::scheme,
             Kernel::format_type::name,
@@ -80,9 +81,14 @@ constexpr kernel_entry make_entry() {
             Kernel::backend_type::name,
             &Kernel::is_supported,
             &Kernel::can_implement,
-            [](const quantized_weight& w) -> std::unique_ptr<linear_layer> {
-                return std::make_unique<kernel_layer<Kernel>>(Kernel::prepare(w));
-            }};
+            create};
+}
+
+template <class Kernel>
+constexpr kernel_entry make_entry() {
+    return describe_entry<kernel_entry, Kernel>([](const quantized_weight& w) -> std::unique_ptr<linear_layer> {
+        return std::make_unique<kernel_layer<Kernel>>(Kernel::prepare(w));
+    });
 }
 
 struct scheme_alias {

@@ -8,17 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "microscale/checkpoint/export.hpp"
+#include "support/scratch.hpp"
 
 namespace mc = microscale::checkpoint;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path scratch(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("microscale-export-" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("export", name); }
 std::vector<std::uint8_t> bytes_of(const mc::safetensors_file& f, const std::string& name) {
     const auto b = f.bytes(f.at(name));
     std::vector<std::uint8_t> out(b.size());

@@ -14,6 +14,7 @@
 #include "microscale/checkpoint/export.hpp"
 #include "microscale/checkpoint/loader.hpp"
 #include "support/reference.hpp"
+#include "support/scratch.hpp"
 
 namespace ms = microscale;
 namespace mc = microscale::checkpoint;
@@ -21,19 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("microscale-loader-" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("loader", name); }
 
 std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, sigma);
-    std::vector<float> v(static_cast<std::size_t>(count));
-    for (auto& x : v) x = dist(rng) * (rng() % 300 == 0 ? 15.0f : 1.0f);
-    return v;
+    return microscale::test::normal_values(count, sigma, seed, 300);
 }
 
 std::vector<std::uint16_t> to_bf16(const std::vector<float>& v) {
