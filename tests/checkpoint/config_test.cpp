@@ -134,10 +134,14 @@ TEST(QuantConfig, ErrorsNameTheField) {
     expect_error(R"({"quantization_config": {"quant_method": "quark", "global_quant_config": {
                     "weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0", "scale_calculation_mode": "odd"}}}})",
                  "scale_calculation_mode' is 'odd'; known: even, floor");
-    // an invalid regular expression is a config error when a layer is resolved
-    const auto bad_regex = parse(R"({"quantization_config": {"quant_method": "quark", "exclude": ["re:(unclosed"],
-        "global_quant_config": {"weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}}}})");
-    EXPECT_THROW(mc::resolve_layer(bad_regex, "a.b"), mc::config_error);
+    // an invalid or unsupported regular expression is a config error naming it, when the config is read
+    expect_error(R"({"quantization_config": {"quant_method": "quark", "exclude": ["re:(unclosed"],
+                    "global_quant_config": {"weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}}}})",
+                 "invalid regular expression 're:(unclosed': missing ), unterminated subpattern");
+    expect_error(R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
+                    "ignore": ["re:(?<=mlp\\.)gate"], "config_groups": {"group_0": {"targets": ["Linear"],
+                    "weights": {"num_bits": 4, "type": "float", "strategy": "tensor_group", "group_size": 16}}}}})",
+                 "invalid regular expression 're:(?<=mlp\\.)gate': look-around assertions are not supported");
 }
 
 TEST(QuantConfig, FusedShardsMustAgree) {

@@ -156,7 +156,7 @@ public:
         : store_(path), fused_(std::move(fused)) {
         const std::filesystem::path dir = std::filesystem::is_directory(path) ? path : path.parent_path();
         const bool has_config = std::filesystem::exists(dir / "hf_quant_config.json") || std::filesystem::exists(dir / "config.json");
-        config_ = has_config ? load_quant_config(dir) : quant_config{config_origin::modelopt, dir.string(), {}, {}, {}, {}, {}, "none"};
+        config_ = has_config ? load_quant_config(dir) : unquantized_config(dir.string());
     }
 
     const quant_config& config() const noexcept { return config_; }

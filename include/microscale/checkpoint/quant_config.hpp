@@ -28,7 +28,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -36,6 +35,7 @@
 #include <vector>
 
 #include "microscale/detail/glob.hpp"
+#include "microscale/detail/regex.hpp"
 #include "microscale/detail/text.hpp"
 #include "microscale/format/mx.hpp"
 
@@ -76,12 +76,22 @@ struct quant_config {
     std::string kv_cache;               ///< accepted, ignored (recorded for `inspect`)
     std::string producer;
     std::string algorithm;              ///< as the file names it (quant_algo, format, OCP MX scheme)
+    std::map<std::string, detail::regex, std::less<>> patterns;  ///< the `re:` entries, compiled when parsed
 };
 
 namespace config_detail {
 
 [[noreturn]] inline void fail(const std::string& source, const std::string& what) {
     throw config_error(detail::cat(source, ": ", what));
+}
+
+/// A `re:` entry's pattern, compiled; a config_error naming it if it is not one.
+inline detail::regex compile_pattern(const std::string& pattern, const std::string& source) {
+    try {
+        return detail::regex(pattern);
+    } catch (const detail::regex_error& e) {
+        throw config_error(detail::cat(source, ": invalid regular expression 're:", pattern, "': ", e.what()));
+    }
 }
 
 inline std::string upper(std::string s) {
@@ -276,6 +286,14 @@ inline quant_config parse_quark(const nlohmann::json& q, const std::string& sour
 
 }  // namespace config_detail
 
+/// The config of a checkpoint without quantization: every module runs in floating point.
+inline quant_config unquantized_config(const std::string& source) {
+    quant_config c;
+    c.source = source;
+    c.algorithm = "none";
+    return c;
+}
+
 /// Parses a config JSON: hf_quant_config.json, a config.json with "quantization_config", or the
 /// quantization_config object itself.
 inline quant_config parse_quant_config(const nlohmann::json& j, const std::string& source) {
@@ -306,6 +324,14 @@ inline quant_config parse_quant_config(const nlohmann::json& j, const std::strin
     }
     if (const auto p = j.find("producer"); p != j.end() && p->is_object() && p->contains("name") && (*p)["name"].is_string())
         c.producer = (*p)["name"].get<std::string>();
+    // compile every `re:` entry now, so that a bad one is an error when the config is read
+    auto compile = [&](const std::string& entry) {
+        if (entry.rfind("re:", 0) == 0 && !c.patterns.contains(entry.substr(3)))
+            c.patterns.emplace(entry.substr(3), compile_pattern(entry.substr(3), source));
+    };
+    for (const auto& e : c.exclude) compile(e);
+    for (const auto& r : c.rules)
+        for (const auto& t : r.targets) compile(t);
     return c;
 }
 
@@ -337,7 +363,7 @@ inline quant_config load_quant_config(const std::filesystem::path& dir) {
             } catch (const nlohmann::json::exception& e) {
                 throw config_error(detail::cat(path.string(), ": not valid JSON: ", e.what()));
             }
-            if (j.is_object() && !j.contains("quantization_config")) return quant_config{config_origin::modelopt, path.string(), {}, {}, {}, {}, {}, "none"};
+            if (j.is_object() && !j.contains("quantization_config")) return unquantized_config(path.string());
             return parse_quant_config(j, path.string());
         }
         return parse_quant_config_text(text.str(), path.string());
@@ -347,14 +373,10 @@ inline quant_config load_quant_config(const std::filesystem::path& dir) {
 
 // ---- layer rules -------------------------------------------------------------------------------
 
-/// Python re.match: the regex must match at the start of the name (not necessarily to its end).
-inline bool regex_matches_start(const std::string& pattern, const std::string& name, const std::string& source) {
-    try {
-        const std::regex re(pattern);
-        return std::regex_search(name, re, std::regex_constants::match_continuous);
-    } catch (const std::regex_error& e) {
-        throw config_error(detail::cat(source, ": invalid regular expression '", pattern, "': ", e.what()));
-    }
+/// Python re.match: the `re:` pattern must match at the start of the name (not necessarily to its end).
+inline bool regex_matches_start(const quant_config& c, const std::string& pattern, const std::string& name) {
+    if (const auto it = c.patterns.find(pattern); it != c.patterns.end()) return it->second.match_start(name);
+    return config_detail::compile_pattern(pattern, c.source).match_start(name);  // a config assembled by hand
 }
 
 /// The entry that excludes `name` by one rule, or empty.
@@ -362,7 +384,7 @@ inline std::string excluding_entry(const quant_config& c, const std::string& nam
     for (const auto& e : c.exclude) {
         if (e == name) return e;
         if (e.rfind("re:", 0) == 0) {
-            if (regex_matches_start(e.substr(3), name, c.source)) return e;
+            if (regex_matches_start(c, e.substr(3), name)) return e;
             continue;
         }
         if (detail::glob_match(e, name)) return e;
@@ -382,7 +404,7 @@ inline std::string excluding_entry(const quant_config& c, const std::string& nam
 /// True if a scheme rule target matches module `name`.
 inline bool target_matches(const quant_config& c, const std::string& target, const std::string& name) {
     if (target == "Linear") return true;
-    if (target.rfind("re:", 0) == 0) return regex_matches_start(target.substr(3), name, c.source);
+    if (target.rfind("re:", 0) == 0) return regex_matches_start(c, target.substr(3), name);
     return target == name || detail::glob_match(target, name);
 }
 

@@ -135,7 +135,8 @@ inline safetensors_header parse_safetensors_header(std::span<const std::byte> fi
             }
             continue;
         }
-        auto bad = [&](const std::string& what) { fail(detail::cat("tensor '", key, "': ", what)); };
+        const std::string& tensor_name = key;  // (a structured binding is not capturable before clang 16)
+        auto bad = [&](const std::string& what) { fail(detail::cat("tensor '", tensor_name, "': ", what)); };
         if (!value.is_object()) bad("entry is not an object");
         tensor_info t;
         t.name = key;
