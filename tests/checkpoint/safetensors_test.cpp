@@ -8,17 +8,14 @@
 #include <vector>
 
 #include "microscale/checkpoint/safetensors.hpp"
+#include "support/scratch.hpp"
 
 namespace mc = microscale::checkpoint;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_dir() {
-    const fs::path dir = fs::temp_directory_path() / ("microscale-st-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path temp_dir() { return microscale::test::scratch_dir("st", "files"); }
 
 std::string raw_file(const std::string& header, std::size_t data_bytes, std::uint64_t declared_length = ~0ull) {
     std::string s(8, '\0');

@@ -4,16 +4,31 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace microscale::test {
 
-/// An empty folder <tmp>/microscale-<suite>-<pid>/<name>, created anew.
+/// An empty folder <tmp>/microscale-<suite>-<pid>/<name>, created anew. The <tmp>/microscale-…
+/// folders are removed when the test program exits, unless MICROSCALE_KEEP_SCRATCH is set.
 inline std::filesystem::path scratch_dir(const std::string& suite, const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("microscale-" + suite + "-" + std::to_string(::getpid())) / name;
+    struct cleanup {
+        std::set<std::filesystem::path> roots;
+        ~cleanup() {
+            if (std::getenv("MICROSCALE_KEEP_SCRATCH") != nullptr) return;
+            std::error_code ignored;
+            for (const auto& r : roots) std::filesystem::remove_all(r, ignored);
+        }
+    };
+    static cleanup created;
+    const auto root = std::filesystem::temp_directory_path() / ("microscale-" + suite + "-" + std::to_string(::getpid()));
+    created.roots.insert(root);
+    const auto dir = root / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
