@@ -216,8 +216,12 @@ int run_demo(const std::vector<std::string>& args) {
         std::printf("%-26s %-19s %-36s %7.2f %7.2f | %9.3f %7.1f %7.2f | %9.2f %7.1f %7.2f\n", r.scheme.c_str(), r.format.c_str(),
                     r.kernel.c_str(), r.sqnr_decode, r.sqnr_prefill, r.decode_ms, r.decode_emulation, r.decode_dense, r.prefill_ms,
                     r.prefill_emulation, r.prefill_dense);
-    std::printf("\ncheckpoints in %s\n", work.string().c_str());
-    if (!values.count("workdir")) fs::remove_all(work);
+    if (values.count("workdir")) {
+        std::printf("\ncheckpoints in %s\n", work.string().c_str());
+    } else {
+        fs::remove_all(work);
+        std::printf("\n(the exported checkpoints were temporary; `microscale demo --workdir DIR` keeps them)\n");
+    }
     return 0;
 }
 
