@@ -30,6 +30,7 @@
 
 #include "microscale/detail/aligned_buffer.hpp"
 #include "microscale/detail/text.hpp"
+#include "microscale/detail/threads.hpp"
 #include "microscale/format/quantized_weight.hpp"
 #include "microscale/kernel.hpp"
 #include "microscale/numeric/codecs.hpp"
@@ -202,6 +203,7 @@ public:
         if (t_count == 0) return;
         apply_options linear_options;
         linear_options.threads = options.threads;
+        const int threads = detail::thread_count(options.threads);
 
         // group (token, slot) pairs by expert, in token order
         thread_local std::vector<std::vector<std::int64_t>> routed;
@@ -210,7 +212,9 @@ public:
         for (std::int64_t i = 0; i < t_count * top_k; ++i)
             if (topk_ids[static_cast<std::size_t>(i)] >= 0) routed[static_cast<std::size_t>(topk_ids[static_cast<std::size_t>(i)])].push_back(i);
 
-        // o [T * k, K] fp32: each (token, slot)'s expert output; zero where the slot has no expert
+        // o [T * k, K] fp32: each (token, slot)'s expert output; zero where the slot has no expert.
+        // The element-wise steps run over rows on the caller's threads; each row is computed the
+        // same way whichever thread runs it.
         thread_local detail::aligned_buffer<float> slot_out, gathered, gate_up, hidden_act, expert_out;
         float* out = slot_out.reserve(static_cast<std::size_t>(t_count * top_k * k));
         std::fill(out, out + t_count * top_k * k, 0.0f);
@@ -219,28 +223,31 @@ public:
             const auto m = static_cast<std::int64_t>(rows.size());
             if (m == 0) continue;
             float* xin = gathered.reserve(static_cast<std::size_t>(m * k));
-            for (std::int64_t r = 0; r < m; ++r) {
-                const std::int64_t t = rows[static_cast<std::size_t>(r)] / top_k;
-                const float scale = options.router_weight_on_input ? topk_weights[static_cast<std::size_t>(rows[static_cast<std::size_t>(r)])] : 1.0f;
-                for (std::int64_t c = 0; c < k; ++c) xin[r * k + c] = load_element(x.row(t), x.type, c) * scale;
-            }
+            detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
+                const std::int64_t slot = rows[static_cast<std::size_t>(r)];
+                const float scale = options.router_weight_on_input ? topk_weights[static_cast<std::size_t>(slot)] : 1.0f;
+                const void* xrow = x.row(slot / top_k);
+                for (std::int64_t c = 0; c < k; ++c) xin[r * k + c] = load_element(xrow, x.type, c) * scale;
+            });
             float* gu = gate_up.reserve(static_cast<std::size_t>(m * 2 * inter));
             const const_vector_view b13{p.w13_bias.empty() ? nullptr : p.w13_bias.data() + e * 2 * inter, dtype::f32, 2 * inter};
             linear::apply(p.w13[static_cast<std::size_t>(e)], {xin, dtype::f32, m, k}, {gu, dtype::f32, m, 2 * inter},
                           p.w13_bias.empty() ? nullptr : &b13, linear_options);
             float* h = hidden_act.reserve(static_cast<std::size_t>(m * inter));
-            for (std::int64_t r = 0; r < m; ++r)
+            detail::parallel_rows(m, inter, threads, [&](std::int64_t r) {
                 for (std::int64_t i = 0; i < inter; ++i)
                     h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
+            });
             float* o = expert_out.reserve(static_cast<std::size_t>(m * k));
             const const_vector_view b2{p.w2_bias.empty() ? nullptr : p.w2_bias.data() + e * k, dtype::f32, k};
             linear::apply(p.w2[static_cast<std::size_t>(e)], {h, dtype::f32, m, inter}, {o, dtype::f32, m, k}, p.w2_bias.empty() ? nullptr : &b2,
                           linear_options);
-            for (std::int64_t r = 0; r < m; ++r)
+            detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
                 std::copy(o + r * k, o + (r + 1) * k, out + rows[static_cast<std::size_t>(r)] * k);
+            });
         }
         // y_t = sum over slots in order of weight * o (fp32), rounded once
-        for (std::int64_t t = 0; t < t_count; ++t) {
+        detail::parallel_rows(t_count, k * top_k, threads, [&](std::int64_t t) {
             void* yrow = y.row(t);
             for (std::int64_t c = 0; c < k; ++c) {
                 float acc = 0.0f;
@@ -252,7 +259,7 @@ public:
                 }
                 store_element(yrow, y.type, c, acc);
             }
-        }
+        });
     }
 };
 

@@ -29,6 +29,7 @@
 #endif
 
 #include "microscale/detail/aligned_buffer.hpp"
+#include "microscale/detail/threads.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/kernel.hpp"
 #include "microscale/numeric/packing.hpp"
@@ -48,14 +49,7 @@ namespace emulation_detail {
 
 inline constexpr std::int64_t chunk_rows = 64;
 
-inline int thread_count(const apply_options& options) {
-#if defined(_OPENMP)
-    return options.threads > 0 ? options.threads : omp_get_max_threads();
-#else
-    (void)options;
-    return 1;
-#endif
-}
+inline int thread_count(const apply_options& options) noexcept { return detail::thread_count(options.threads); }
 
 /// y[m, n] = dtype(sum_k xq[m, k] * w[n, k] (+ bias[n])): W in fixed chunks of 64 rows, each
 /// (row m, chunk) one Eigen GEMV on 64-byte aligned buffers whose shapes depend only on N and K,

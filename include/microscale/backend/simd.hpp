@@ -27,6 +27,7 @@
 
 #include "microscale/backend/simd/isa.hpp"
 #include "microscale/backend/simd/packed.hpp"
+#include "microscale/detail/threads.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/kernel.hpp"
 
@@ -96,14 +97,7 @@ struct simd {
 
 namespace simd_detail {
 
-inline int thread_count(const apply_options& options) {
-#if defined(_OPENMP)
-    return options.threads > 0 ? options.threads : omp_get_max_threads();
-#else
-    (void)options;
-    return 1;
-#endif
-}
+inline int thread_count(const apply_options& options) noexcept { return detail::thread_count(options.threads); }
 
 }  // namespace simd_detail
 
