@@ -35,7 +35,7 @@ public:
             for (std::int64_t j = 0; j < k_; ++j) xf[static_cast<std::size_t>(m) * stride_ + static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
         const float* w = weights_.data();
         const std::size_t stride = stride_;
-        emulation_detail::multiply(xf, x.rows, stride, n_, k_, bias, y, emulation_detail::thread_count(options),
+        emulation_detail::multiply(xf, x.rows, stride, n_, k_, bias, y, detail::thread_count(options.threads),
                                    [&](std::int64_t n0, std::int64_t n1, float* out) {
                                        std::memcpy(out, w + static_cast<std::size_t>(n0) * stride, static_cast<std::size_t>(n1 - n0) * stride * 4);
                                    });

@@ -24,10 +24,6 @@
 #include <string_view>
 #include <vector>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #include "microscale/detail/aligned_buffer.hpp"
 #include "microscale/detail/threads.hpp"
 #include "microscale/format/quantizer.hpp"
@@ -48,8 +44,6 @@ struct emulation {
 namespace emulation_detail {
 
 inline constexpr std::int64_t chunk_rows = 64;
-
-inline int thread_count(const apply_options& options) noexcept { return detail::thread_count(options.threads); }
 
 /// y[m, n] = dtype(sum_k xq[m, k] * w[n, k] (+ bias[n])): W in fixed chunks of 64 rows, each
 /// (row m, chunk) one Eigen GEMV on 64-byte aligned buffers whose shapes depend only on N and K,
@@ -170,7 +164,7 @@ struct emulation::impl {
                     xq[static_cast<std::size_t>(m) * stride + static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
         }
 
-        emulation_detail::multiply(xq, m_rows, stride, n, k, bias, y, emulation_detail::thread_count(options),
+        emulation_detail::multiply(xq, m_rows, stride, n, k, bias, y, detail::thread_count(options.threads),
                                    [&](std::int64_t n0, std::int64_t n1, float* w) { dequantize_rows(p, n0, n1, w, stride); });
     }
 };

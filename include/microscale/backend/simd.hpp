@@ -21,10 +21,6 @@
 #include <string>
 #include <string_view>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #include "microscale/backend/simd/isa.hpp"
 #include "microscale/backend/simd/packed.hpp"
 #include "microscale/detail/threads.hpp"
@@ -95,16 +91,12 @@ struct simd {
     struct impl;
 };
 
-namespace simd_detail {
-
-inline int thread_count(const apply_options& options) noexcept { return detail::thread_count(options.threads); }
-
-}  // namespace simd_detail
-
 template <class Format, class Activation, class Layout>
 struct simd::impl {
     using rules = format::block_rules<Format>;
     using element = typename Format::element;
+    /// The per-row loops around the GEMM (widening, quantizing, the output) use threads only above 64 Ki elements.
+    static constexpr std::int64_t row_loop_min_elements = 65537;
 
     struct prepared {
         std::int64_t rows = 0, cols = 0;
@@ -141,10 +133,7 @@ struct simd::impl {
     /// x rows widened to fp32 (exact), [m][widened_stride(k)].
     static void widen_rows(const const_matrix_view& x, float* out, int threads) {
         const std::int64_t k = x.cols, stride = widened_stride(k);
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static) if (x.rows * k > 65536)
-#endif
-        for (std::int64_t r = 0; r < x.rows; ++r) {
+        detail::parallel_rows(x.rows, k, threads, [&](std::int64_t r) {
             const void* in = x.row(r);
             float* row = out + r * stride;
             switch (x.type) {
@@ -157,7 +146,7 @@ struct simd::impl {
                     for (std::int64_t i = 0; i < k; ++i) row[i] = numeric::fp16::decode(static_cast<const std::uint16_t*>(in)[i]);
                     break;
             }
-        }
+        }, row_loop_min_elements);
     }
 
     /// The scalar reference quantization (tiers without a vector quantizer): integers and factors.
@@ -166,10 +155,7 @@ struct simd::impl {
         using namespace simd_isa;
         static constexpr decode_tables<element> tables{};
         const std::int64_t k = x.cols, blocks = k / Format::block_size;
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static) if (x.rows * k > 65536)
-#endif
-        for (std::int64_t r = 0; r < x.rows; ++r) {
+        detail::parallel_rows(x.rows, k, threads, [&](std::int64_t r) {
             thread_local detail::aligned_buffer<float> row_buffer;
             thread_local detail::aligned_buffer<std::uint8_t> code_buffer;
             float* row = row_buffer.reserve(static_cast<std::size_t>(k));
@@ -189,7 +175,7 @@ struct simd::impl {
                     std::memcpy(out + 2 * i, &v, 2);
                 }
             }
-        }
+        }, row_loop_min_elements);
     }
 
     static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
@@ -197,7 +183,7 @@ struct simd::impl {
         using namespace simd_isa;
         const packed_weights& w = p.weights;
         const std::int64_t m = x.rows, k = w.k, blocks = w.blocks;
-        const int threads = simd_detail::thread_count(options);
+        const int threads = detail::thread_count(options.threads);
 
         thread_local detail::aligned_buffer<std::byte> x_buffer;
         thread_local detail::aligned_buffer<float> x_float_buffer, x_factor_buffer, y_buffer, scratch_buffer;
@@ -268,10 +254,7 @@ struct simd::impl {
         kernels.run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
 
         // add the bias, round once to the activation dtype
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static) if (m * w.n > 65536)
-#endif
-        for (std::int64_t r = 0; r < m; ++r) {
+        detail::parallel_rows(m, w.n, threads, [&](std::int64_t r) {
             void* out = y.row(r);
             const float* row = c.y + r * stride;
             for (std::int64_t n = 0; n < w.n; ++n) {
@@ -279,7 +262,7 @@ struct simd::impl {
                 if (bias != nullptr) v += load_element(bias->data, bias->type, n);
                 store_element(out, y.type, n, v);
             }
-        }
+        }, row_loop_min_elements);
     }
 };
 

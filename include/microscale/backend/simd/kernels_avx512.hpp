@@ -114,7 +114,14 @@ struct dword_decoder {  // any element, dword flavour -> four vectors of 16 fp32
 // A path decodes a quad (`decode`, into `quad_weights`), stores it in a panel (`panel_bytes` per
 // (row group, quad)), applies a quad to a block accumulator (`dot`), and folds a block.
 
-struct int8_path {
+/// The integer paths' block fold: the exact int32 block sum, scaled by weight factor × activation factor.
+struct integer_fold {
+    static __m512 fold(__m512 y, __m512i blk, __m512 w_factor, const float* x_factor) noexcept {
+        return _mm512_fmadd_ps(_mm512_cvtepi32_ps(blk), _mm512_mul_ps(w_factor, _mm512_set1_ps(*x_factor)), y);
+    }
+};
+
+struct int8_path : integer_fold {
     using block_acc = __m512i;
     struct quad_weights { __m512i w; };
     static constexpr std::int64_t panel_bytes = 64;
@@ -127,9 +134,6 @@ struct int8_path {
     }
     static void dot(block_acc& blk, const quad_weights& q, const std::byte* x, std::int64_t quad) noexcept {
         dpbusd(blk, _mm512_set1_epi32(load_u32(x + 4 * quad)), q.w);
-    }
-    static __m512 fold(__m512 y, block_acc blk, __m512 w_factor, const float* x_factor) noexcept {
-        return _mm512_fmadd_ps(_mm512_cvtepi32_ps(blk), _mm512_mul_ps(w_factor, _mm512_set1_ps(*x_factor)), y);
     }
     /// One block's quads [q0, q1) from a panel: weights loaded once per quad, activations once per row.
     template <int NV, int MT>
@@ -149,7 +153,7 @@ struct int8_path {
     }
 };
 
-struct int16_path {
+struct int16_path : integer_fold {
     using block_acc = __m512i;
     struct quad_weights { __m512i first, second; };
     static constexpr std::int64_t panel_bytes = 128;
@@ -167,9 +171,6 @@ struct int16_path {
     static void dot(block_acc& blk, const quad_weights& q, const std::byte* x, std::int64_t quad) noexcept {
         dpwssd(blk, _mm512_set1_epi32(load_u32(x + 8 * quad)), q.first);
         dpwssd(blk, _mm512_set1_epi32(load_u32(x + 8 * quad + 4)), q.second);
-    }
-    static __m512 fold(__m512 y, block_acc blk, __m512 w_factor, const float* x_factor) noexcept {
-        return _mm512_fmadd_ps(_mm512_cvtepi32_ps(blk), _mm512_mul_ps(w_factor, _mm512_set1_ps(*x_factor)), y);
     }
     template <int NV, int MT>
     static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride,
@@ -452,9 +453,9 @@ void run_element(const gemm_call& c) {
     if (c.compute == compute_kind::fma) {
         run_path(c, fma_path{make_dword_decoder<Element>()});
     } else if constexpr (Element::bits == 4) {
-        run_path(c, int8_path{make_byte_decoder()});
+        run_path(c, int8_path{{}, make_byte_decoder()});
     } else {
-        run_path(c, int16_path{make_word_decoder<Element>()});
+        run_path(c, int16_path{{}, make_word_decoder<Element>()});
     }
 }
 
