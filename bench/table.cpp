@@ -60,6 +60,13 @@ std::optional<config> parse_config(const std::string& name) {
     return config{match[1], std::stoll(match[2]), std::stoll(match[3]), std::stoll(match[4]), std::stoi(match[5]), match[6] == "cold"};
 }
 
+/// v with `digits` decimals.
+std::string fixed(double v, int digits) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
 std::string backend_of(const std::string& kernel) { return kernel.substr(kernel.rfind('.') + 1); }
 std::string sibling(const std::string& kernel, const std::string& backend) {
     return kernel.substr(0, kernel.rfind('.') + 1) + backend;
@@ -184,9 +191,7 @@ int run_and_report(int argc, char** argv, const std::string& json_path) {
                 if (one != by_name.end()) {
                     const double scaling = one->second->ms / r.ms;
                     row["two_thread_scaling"] = scaling;
-                    char buf[16];
-                    std::snprintf(buf, sizeof buf, "%.2f", scaling);
-                    scaling_text = buf;
+                    scaling_text = fixed(scaling, 2);
                     if (c->m == 512 && scaling < min_scaling) {
                         min_scaling = scaling;
                         min_scaling_kernel = r.name;
@@ -198,9 +203,7 @@ int run_and_report(int argc, char** argv, const std::string& json_path) {
         if (emu != by_name.end()) {
             const double ratio = emu->second->ms / r.ms;
             row["speedup_vs_emulation"] = ratio;
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "%.1f", ratio);
-            emulation_text = buf;
+            emulation_text = fixed(ratio, 1);
             if (ratio < min_emulation_ratio) {
                 min_emulation_ratio = ratio;
                 min_emulation_kernel = r.name;
@@ -209,9 +212,7 @@ int run_and_report(int argc, char** argv, const std::string& json_path) {
         const auto dense = by_name.find(config_name("dense_eigen_fp32", {c->n, c->k}, c->m, c->threads, false));
         if (dense != by_name.end() && !c->cold) {
             row["speedup_vs_dense_fp32"] = dense->second->ms / r.ms;
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "%.2f", dense->second->ms / r.ms);
-            dense_text = buf;
+            dense_text = fixed(dense->second->ms / r.ms, 2);
         }
         std::printf("%-44s %5lldx%-6lld %5lld %3d %-4s %9.3f %8.2f %7s %9.1f %14s %7s %7s %6s\n", c->kernel.c_str(),
                     static_cast<long long>(c->n), static_cast<long long>(c->k), static_cast<long long>(c->m), c->threads,

@@ -16,6 +16,21 @@ namespace microscale::cli {
 
 namespace {
 
+/// x's width must be the layer's input width.
+void check_input_width(const checkpoint::safetensors_file& in, const float_matrix& x, const std::string& layer_name, std::int64_t k) {
+    if (x.cols != k) throw std::invalid_argument(detail::cat(in.path(), ": x is [", x.rows, ", ", x.cols, "] but ", layer_name, " takes K=", k));
+}
+
+/// Writes tensor y [rows, cols] in x's dtype to --output, the layer and its kernel in the metadata.
+void write_output(const po::variables_map& values, const std::string& layer_name, std::string_view kernel, dtype type, std::int64_t rows,
+                  std::int64_t cols, const std::vector<std::uint8_t>& y) {
+    checkpoint::safetensors_writer out;
+    out.add_values<std::uint8_t>("y", st_dtype_of(type), {rows, cols}, y);
+    out.set_metadata("layer", layer_name);
+    out.set_metadata("kernel", std::string(kernel));
+    out.write(values["output"].as<std::string>());
+}
+
 /// An MoE layer: x [T, K], topk_ids [T, k] (I32 or I64), topk_weights [T, k] (F32, BF16, F16).
 int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& layer_name, const checkpoint::safetensors_file& in,
             const float_matrix& x, const selection_options& so, const po::variables_map& values) {
@@ -45,18 +60,13 @@ int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& laye
     const auto layer = reader.load_moe_layer(layer_name, x.type, moe_so, &report);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& w : layer->warnings()) std::cerr << "warning: " << w << "\n";
-    if (x.cols != layer->hidden())
-        throw std::invalid_argument(detail::cat(in.path(), ": x is [", x.rows, ", ", x.cols, "] but ", layer_name, " takes K=", layer->hidden()));
+    check_input_width(in, x, layer_name, layer->hidden());
     const auto x_bytes = to_bytes(x.values, x.type);
     std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->hidden()) * dtype_size(x.type));
     moe_options mo;
     mo.threads = values["threads"].as<int>();
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, ids, weights, ids_info.shape[1], {y.data(), x.type, x.rows, layer->hidden()}, mo);
-    checkpoint::safetensors_writer out;
-    out.add_values<std::uint8_t>("y", st_dtype_of(x.type), {x.rows, layer->hidden()}, y);
-    out.set_metadata("layer", layer_name);
-    out.set_metadata("kernel", std::string(layer->kernel_name()));
-    out.write(values["output"].as<std::string>());
+    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->hidden(), y);
     std::cout << layer_name << " (" << layer->experts() << " experts, K=" << layer->hidden() << ", I=" << layer->intermediate() << ") ran on "
               << layer->kernel_name() << ": y [" << x.rows << ", " << layer->hidden() << "] " << dtype_name(x.type) << " -> "
               << values["output"].as<std::string>() << "\n";
@@ -86,19 +96,14 @@ int run_run(const std::vector<std::string>& args) {
     checkpoint::fusion_report report;
     const auto layer = reader.load_linear(layer_name, x.type, so, &report);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
-    if (x.cols != layer->in_features())
-        throw std::invalid_argument(detail::cat(in.path(), ": x is [", x.rows, ", ", x.cols, "] but ", layer_name, " takes K=", layer->in_features()));
+    check_input_width(in, x, layer_name, layer->in_features());
 
     const auto x_bytes = to_bytes(x.values, x.type);
     std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->out_features()) * dtype_size(x.type));
     apply_options ao;
     ao.threads = values["threads"].as<int>();
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, {y.data(), x.type, x.rows, layer->out_features()}, nullptr, ao);
-    checkpoint::safetensors_writer out;
-    out.add_values<std::uint8_t>("y", st_dtype_of(x.type), {x.rows, layer->out_features()}, y);
-    out.set_metadata("layer", layer_name);
-    out.set_metadata("kernel", std::string(layer->kernel_name()));
-    out.write(values["output"].as<std::string>());
+    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->out_features(), y);
     std::cout << layer_name << " [" << layer->out_features() << " x " << layer->in_features() << "] ran on " << layer->kernel_name()
               << ": y [" << x.rows << ", " << layer->out_features() << "] " << dtype_name(x.type) << " -> "
               << values["output"].as<std::string>() << "\n";
