@@ -13,6 +13,7 @@
 #include "microscale/backend/emulation.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/format/scheme.hpp"
+#include "microscale/moe.hpp"
 #include "microscale/numeric/error_bound.hpp"
 #include "microscale/registry.hpp"
 #include "options.hpp"
@@ -54,6 +55,8 @@ int run_check(const std::vector<std::string>& args) {
     po::variables_map values;
     if (!parse_options("check", args, options, values)) return 0;
     if (values.count("scheme") == values.count("kernel")) throw usage_error("give exactly one of --scheme and --kernel");
+    apply_options ao;
+    ao.threads = thread_option(values);
 
     selection_options so = selection_options::from_environment();
     std::string requested;
@@ -61,7 +64,13 @@ int run_check(const std::vector<std::string>& args) {
         so.forced_kernel = values["kernel"].as<std::string>();
         const auto it = std::find_if(kernel_table().begin(), kernel_table().end(),
                                      [&](const kernel_entry& e) { return e.name == so.forced_kernel; });
-        if (it == kernel_table().end()) throw std::invalid_argument("unknown kernel '" + so.forced_kernel + "' (see microscale list)");
+        if (it == kernel_table().end()) {
+            const bool moe = std::any_of(moe_kernel_table().begin(), moe_kernel_table().end(),
+                                         [&](const moe_kernel_entry& e) { return e.name == so.forced_kernel; });
+            throw std::invalid_argument(moe ? "'" + so.forced_kernel + "' is an MoE kernel; check runs linear kernels (run an MoE layer with "
+                                                  "`microscale run --kernel`; the MoE kernels are listed by `microscale list`)"
+                                            : "unknown kernel '" + so.forced_kernel + "' (see microscale list)");
+        }
         requested = std::string(it->scheme);
     } else {
         requested = values["scheme"].as<std::string>();
@@ -71,21 +80,27 @@ int run_check(const std::vector<std::string>& args) {
     if (values.count("input")) {
         x = read_matrix(checkpoint::safetensors_file(values["input"].as<std::string>()), "x");
     } else {
-        x.rows = values["m"].as<std::int64_t>();
-        x.cols = values["k"].as<std::int64_t>();
+        x.rows = positive_option(values, "m");
+        x.cols = positive_option(values, "k");
         x.type = parse_dtype_option(values["dtype"].as<std::string>());
+        require_memory({x.rows, x.cols}, 24, "x");
         x.values = normal_values(x.rows * x.cols, 1.0f, values["seed"].as<std::uint32_t>());
         for (auto& v : x.values) v = round_to(x.type, v);
     }
     if (values.count("weights")) {
         w = read_matrix(checkpoint::safetensors_file(values["weights"].as<std::string>()), "w");
     } else {
-        w.rows = values["n"].as<std::int64_t>();
+        w.rows = positive_option(values, "n");
         w.cols = x.cols;
+        require_memory({w.rows, w.cols}, 24, "w");
         w.values = normal_values(w.rows * w.cols, 0.02f, values["seed"].as<std::uint32_t>() + 1);
     }
     if (w.cols != x.cols) throw std::invalid_argument(detail::cat("x has K=", x.cols, " but w has K=", w.cols));
-    if (x.rows <= 0 || w.rows <= 0 || x.cols <= 0) throw usage_error("M, N and K must be positive");
+    if (x.rows <= 0 || w.rows <= 0 || x.cols <= 0)
+        throw usage_error(detail::cat("M, N and K must be positive (x is [", x.rows, ", ", x.cols, "], w has N=", w.rows, ")"));
+    require_memory({x.rows, w.rows}, 8, "y");
+    if (static_cast<double>(x.rows) * static_cast<double>(w.rows) * static_cast<double>(x.cols) > 2e10)
+        throw usage_error(detail::cat("M*N*K = ", x.rows, "*", w.rows, "*", x.cols, " is too large for the fp64 reference (at most 2e10)"));
 
     const linear_shape shape{x.rows, w.rows, x.cols, x.type, false};
     const selection sel = select_kernel(requested, shape, kernel_table(), scheme_aliases(), so);
@@ -131,8 +146,6 @@ int run_check(const std::vector<std::string>& args) {
     const auto layer = sel.kernel->create(q);
     const auto x_bytes = to_bytes(x.values, x.type);
     std::vector<std::uint8_t> y_bytes(static_cast<std::size_t>(x.rows * w.rows) * dtype_size(x.type));
-    apply_options ao;
-    ao.threads = values["threads"].as<int>();
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, {y_bytes.data(), x.type, x.rows, w.rows}, nullptr, ao);
     const auto t0 = std::chrono::steady_clock::now();
     int runs = 0;

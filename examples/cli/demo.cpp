@@ -89,12 +89,12 @@ int run_demo(const std::vector<std::string>& args) {
         "threads", po::value<int>()->default_value(0), "threads (0: OMP_NUM_THREADS or all)");
     po::variables_map values;
     if (!parse_options("demo", args, options, values)) return 0;
+    apply_options ao;
+    ao.threads = thread_option(values);
     namespace fs = std::filesystem;
     const fs::path work = values.count("workdir") ? fs::path(values["workdir"].as<std::string>())
                                                   : fs::temp_directory_path() / ("microscale-demo-" + std::to_string(::getpid()));
     fs::create_directories(work);
-    apply_options ao;
-    ao.threads = values["threads"].as<int>();
     const std::int64_t decode_m = 4, prefill_m = 128;
 
     // ---- the bf16 model ------------------------------------------------------------------------------
@@ -159,6 +159,7 @@ int run_demo(const std::vector<std::string>& args) {
         eo.scheme = scheme;
         eo.format = fmt;
         eo.calibration = &calibration_file;
+        eo.overwrite = true;  // the demo's own folder: a second run with the same --workdir replaces it
         const fs::path dir = work / detail::cat(scheme, "-", checkpoint::export_format_name(fmt));
         checkpoint::export_checkpoint(model_file, dir, eo);
         progress("loading and running " + label);

@@ -1,6 +1,9 @@
 #include "io.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
+#include <stdexcept>
 
 #include "microscale/detail/text.hpp"
 
@@ -34,6 +37,22 @@ float_matrix read_matrix(const checkpoint::safetensors_file& file, const std::st
     m.cols = t->shape[1];
     m.values = checkpoint::read_floats(file, *t);
     return m;
+}
+
+void require_memory(std::initializer_list<std::int64_t> dims, std::uint64_t bytes_per_element, const std::string& what) {
+    std::uint64_t total = bytes_per_element;
+    bool overflow = false;
+    std::string shape;
+    for (const std::int64_t d : dims) {
+        shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+        if (d < 0) throw std::invalid_argument(cat(what, " [", shape, "] has a negative dimension"));
+        overflow = overflow || __builtin_mul_overflow(total, static_cast<std::uint64_t>(d), &total);
+    }
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    const std::uint64_t memory = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : UINT64_MAX;
+    if (overflow || total > memory)
+        throw std::invalid_argument(cat(what, " [", shape, "] needs ", overflow ? std::string("more than 2^64") : std::to_string(total),
+                                        " bytes; this machine has ", memory, " bytes of memory"));
 }
 
 std::vector<std::uint8_t> to_bytes(const std::vector<float>& values, dtype type) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ float_matrix read_matrix(const checkpoint::safetensors_file& file, const std::st
 /// Adds `values` ([rows, cols] fp32) to `writer` as `name`, rounded to `type`.
 void add_matrix(checkpoint::safetensors_writer& writer, const std::string& name, const std::vector<float>& values,
                 std::int64_t rows, std::int64_t cols, dtype type);
+
+/// Throws if a buffer of prod(dims) elements of `bytes_per_element` bytes each (`what`, e.g. "y")
+/// overflows or would not fit in this machine's memory: a clear error instead of std::bad_alloc or
+/// the out-of-memory killer.
+void require_memory(std::initializer_list<std::int64_t> dims, std::uint64_t bytes_per_element, const std::string& what);
 
 /// Stored bytes of values rounded to `type` (for kernel inputs and outputs).
 std::vector<std::uint8_t> to_bytes(const std::vector<float>& values, dtype type);

@@ -1,8 +1,11 @@
 #include "options.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.hpp"
+#include "microscale/detail/text.hpp"
+#include "microscale/detail/threads.hpp"
 
 namespace microscale::cli {
 
@@ -23,6 +26,27 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
         throw usage_error(std::string(e.what()) + " (see microscale " + command + " --help)");
     }
     return true;
+}
+
+int thread_option(const po::variables_map& values) {
+    const int requested = values["threads"].as<int>();
+    if (requested < 0)
+        throw usage_error(detail::cat("--threads ", requested, " is negative (0: OpenMP's default, N > 0: N threads)"));
+    const int limit = detail::thread_limit();
+    if (requested > limit) {
+        std::cerr << "warning: --threads " << requested << " is more than the " << limit << " processor(s) here; using " << limit << "\n";
+    } else if (requested == 0) {
+        const char* env = std::getenv("OMP_NUM_THREADS");
+        if (env != nullptr && detail::thread_count(0) < std::atoll(env))
+            std::cerr << "warning: OMP_NUM_THREADS=" << env << " is more than the " << limit << " processor(s) here; using " << limit << "\n";
+    }
+    return requested;
+}
+
+std::int64_t positive_option(const po::variables_map& values, const std::string& name) {
+    const std::int64_t v = values[name].as<std::int64_t>();
+    if (v <= 0) throw usage_error(detail::cat("--", name, " must be positive, got ", v));
+    return v;
 }
 
 }  // namespace microscale::cli

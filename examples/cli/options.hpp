@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,5 +15,13 @@ namespace po = boost::program_options;
 bool parse_options(const std::string& command, const std::vector<std::string>& args,
                    po::options_description& options, po::variables_map& values,
                    const po::positional_options_description* positional = nullptr);
+
+/// The `--threads` option: 0 (OpenMP's default) or positive; usage_error when negative. A count
+/// above the processors there are (asked for, or through OMP_NUM_THREADS) is clamped by the
+/// kernels; this says so once, on stderr.
+int thread_option(const po::variables_map& values);
+
+/// A positive `--NAME` integer option (usage_error naming it otherwise).
+std::int64_t positive_option(const po::variables_map& values, const std::string& name);
 
 }  // namespace microscale::cli

@@ -1,5 +1,5 @@
 // `microscale qdq --scheme S --input X.safetensors --output Y.safetensors [--input-scale F]
-//                 [--scale-layout linear|swizzled_128x4]`
+//                 [--scale-layout linear|swizzled_128x4] [--scale-rule even|floor]`
 // Quantize-dequantizes tensor `x` [M, K] the way the scheme's activations are: writes `x_dq` (x's
 // dtype; bit-exact with vLLM's / Quark's QDQ), `x_codes` (U8, one element code per byte) and
 // `x_scale` (F8_E4M3 or U8 e8m0, [M, K/block] or the padded swizzled shape).
@@ -59,17 +59,20 @@ int run_qdq(const std::vector<std::string>& args) {
             out.set_metadata("input_scale", std::to_string(input_scale));
         } else {
             params.rule = rule;
+            if (values.count("input-scale"))
+                std::cerr << "warning: --input-scale is ignored: " << F::name << " activations are scaled per block (e8m0), with no global scale\n";
         }
         const std::int64_t blocks = x.cols / F::block_size;
         std::vector<float> dq(x.values.size());
         std::vector<std::uint8_t> codes(x.values.size()), scales(static_cast<std::size_t>(x.rows * blocks));
-        for (std::int64_t r = 0; r < x.rows; ++r)
+        const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
+        require_memory({shape.rows, shape.cols}, 2, "x_scale");
+        for (std::int64_t r = 0; r < (x.cols > 0 ? x.rows : 0); ++r)  // rows of width 0: nothing to do
             format::qdq_row<F>(x.values.data() + r * x.cols, x.cols, params, codes.data() + r * x.cols,
                                scales.data() + r * blocks, dq.data() + r * x.cols);
         add_matrix(out, "x_dq", dq, x.rows, x.cols, x.type);
         out.add_values<std::uint8_t>("x_codes", checkpoint::st_dtype::U8, {x.rows, x.cols}, codes);
         const auto stored = layout::convert_scales(scales, layout::layout_id::linear, layout_id, x.rows, blocks);
-        const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
         out.add_values<std::uint8_t>("x_scale", F::has_global_scale ? checkpoint::st_dtype::F8_E4M3 : checkpoint::st_dtype::U8,
                                      {shape.rows, shape.cols}, stored);
     });

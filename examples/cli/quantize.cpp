@@ -1,6 +1,6 @@
 // `microscale quantize --scheme S --input IN.safetensors --output DIR [--exclude GLOB]...
 //                      [--calibration CAL.safetensors] [--format modelopt|compressed-tensors|quark]
-//                      [--max-shard-size BYTES] [--scale-rule even|floor]`
+//                      [--max-shard-size BYTES] [--scale-rule even|floor] [--overwrite]`
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,11 +39,13 @@ int run_quantize(const std::vector<std::string>& args) {
         "input", po::value<std::string>()->required(), "floating-point model.safetensors")(
         "output", po::value<std::string>()->required(), "folder to write the checkpoint into")(
         "exclude", po::value<std::vector<std::string>>()->composing(),
-        "module prefix glob (fnmatch) to leave in floating point; repeatable, e.g. lm_head")(
+        "module glob (fnmatch) to leave in floating point; also matches the modules under a dotted prefix it matches "
+        "(model.layers.0); repeatable, e.g. lm_head, '*.mlp.*'")(
         "calibration", po::value<std::string>(), "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
         "format", po::value<std::string>(), "modelopt | compressed-tensors (NVFP4), quark (MX); default modelopt / quark")(
-        "max-shard-size", po::value<std::uint64_t>()->default_value(5'000'000'000ull), "bytes per output shard")(
-        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor");
+        "max-shard-size", po::value<std::int64_t>()->default_value(5'000'000'000), "bytes per output shard (positive)")(
+        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor")(
+        "overwrite", "replace a checkpoint already in the output folder (its other files are kept)");
     po::variables_map values;
     if (!parse_options("quantize", args, options, values)) return 0;
 
@@ -52,8 +54,8 @@ int run_quantize(const std::vector<std::string>& args) {
     if (values.count("exclude")) eo.exclude = values["exclude"].as<std::vector<std::string>>();
     if (values.count("format")) eo.format = checkpoint::parse_export_format(values["format"].as<std::string>());
     eo.mx_rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
-    eo.max_shard_bytes = values["max-shard-size"].as<std::uint64_t>();
-    if (eo.max_shard_bytes == 0) throw usage_error("--max-shard-size must be positive");
+    eo.max_shard_bytes = static_cast<std::uint64_t>(positive_option(values, "max-shard-size"));
+    eo.overwrite = values.count("overwrite") != 0;
     eo.progress = show_progress;
     std::optional<checkpoint::safetensors_file> calibration;
     if (values.count("calibration")) {
@@ -69,6 +71,7 @@ int run_quantize(const std::vector<std::string>& args) {
               << report.bytes_in << " -> " << report.bytes_out << " bytes\n";
     for (const auto& p : report.excluded) std::cout << "  excluded: " << p << "\n";
     for (const auto& note : report.notes) std::cout << "note: " << note << "\n";
+    for (const auto& warning : report.warnings) std::cerr << "warning: " << warning << "\n";
     std::cout << "wrote " << values["output"].as<std::string>() << "/:";
     for (const auto& f : report.files) std::cout << " " << f;
     std::cout << "\n";

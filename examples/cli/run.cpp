@@ -33,7 +33,7 @@ void write_output(const po::variables_map& values, const std::string& layer_name
 
 /// An MoE layer: x [T, K], topk_ids [T, k] (I32 or I64), topk_weights [T, k] (F32, BF16, F16).
 int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& layer_name, const checkpoint::safetensors_file& in,
-            const float_matrix& x, const selection_options& so, const po::variables_map& values) {
+            const float_matrix& x, const selection_options& so, const po::variables_map& values, int threads) {
     const auto& ids_info = in.at("topk_ids");
     const auto& weights_info = in.at("topk_weights");
     if (ids_info.shape.size() != 2 || ids_info.shape[0] != x.rows || weights_info.shape != ids_info.shape)
@@ -61,10 +61,11 @@ int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& laye
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& w : layer->warnings()) std::cerr << "warning: " << w << "\n";
     check_input_width(in, x, layer_name, layer->hidden());
+    require_memory({x.rows, layer->hidden()}, dtype_size(x.type), "y");
     const auto x_bytes = to_bytes(x.values, x.type);
     std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->hidden()) * dtype_size(x.type));
     moe_options mo;
-    mo.threads = values["threads"].as<int>();
+    mo.threads = threads;
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, ids, weights, ids_info.shape[1], {y.data(), x.type, x.rows, layer->hidden()}, mo);
     write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->hidden(), y);
     std::cout << layer_name << " (" << layer->experts() << " experts, K=" << layer->hidden() << ", I=" << layer->intermediate() << ") ran on "
@@ -85,6 +86,7 @@ int run_run(const std::vector<std::string>& args) {
         "threads", po::value<int>()->default_value(0), "threads (0: OMP_NUM_THREADS or all)");
     po::variables_map values;
     if (!parse_options("run", args, options, values)) return 0;
+    const int threads = thread_option(values);
 
     const checkpoint::checkpoint_reader reader(values["checkpoint"].as<std::string>());
     const std::string layer_name = values["layer"].as<std::string>();
@@ -92,16 +94,17 @@ int run_run(const std::vector<std::string>& args) {
     const float_matrix x = read_matrix(in, "x");
     selection_options so = selection_options::from_environment();
     if (values.count("kernel")) so.forced_kernel = values["kernel"].as<std::string>();
-    if (reader.is_moe(layer_name)) return run_moe(reader, layer_name, in, x, so, values);
+    if (reader.is_moe(layer_name)) return run_moe(reader, layer_name, in, x, so, values, threads);
     checkpoint::fusion_report report;
     const auto layer = reader.load_linear(layer_name, x.type, so, &report);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     check_input_width(in, x, layer_name, layer->in_features());
+    require_memory({x.rows, layer->out_features()}, dtype_size(x.type), "y");
 
     const auto x_bytes = to_bytes(x.values, x.type);
     std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->out_features()) * dtype_size(x.type));
     apply_options ao;
-    ao.threads = values["threads"].as<int>();
+    ao.threads = threads;
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, {y.data(), x.type, x.rows, layer->out_features()}, nullptr, ao);
     write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->out_features(), y);
     std::cout << layer_name << " [" << layer->out_features() << " x " << layer->in_features() << "] ran on " << layer->kernel_name()

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "microscale/detail/text.hpp"
+#include "microscale/detail/threads.hpp"
 #include "microscale/format/activation.hpp"
 #include "microscale/format/formats.hpp"
 #include "microscale/format/quantized_weight.hpp"
@@ -47,7 +48,7 @@ struct linear_shape {
 };
 
 struct apply_options {
-    int threads = 0;  ///< 0: OpenMP's default (OMP_NUM_THREADS, else all cores)
+    int threads = 0;  ///< 0: OpenMP's default (OMP_NUM_THREADS, else all cores); clamped to the processors there are; < 0: an error
 };
 
 /// A backend policy: a name, a CPU check, and `impl<F, A, L>` with prepared / prepare / apply /
@@ -236,6 +237,7 @@ void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p
                                                                matrix_view y, const const_vector_view* bias,
                                                                const apply_options& options) {
     detail::check_apply_arguments(name, p.rows, p.cols, x, y, bias);
+    detail::check_thread_option(options.threads, name);
     if (x.rows == 0) return;
     impl::apply(p, x, y, bias, options);
 }

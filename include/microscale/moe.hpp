@@ -52,7 +52,7 @@ struct moe_weights {
 };
 
 struct moe_options {
-    int threads = 0;                        ///< 0: OpenMP's default
+    int threads = 0;                        ///< 0: OpenMP's default; clamped to the processors there are; < 0: an error
     bool router_weight_on_input = false;    ///< scale x_t by the weight instead of the expert output
 };
 
@@ -188,6 +188,7 @@ public:
             fail(detail::cat("topk_ids / topk_weights have ", topk_ids.size(), " / ", topk_weights.size(), " values, expected T * k = ",
                              t_count, " * ", top_k));
         if (options.router_weight_on_input && top_k != 1) fail("the router weight can scale the input only with k = 1");
+        if (options.threads < 0) fail(detail::cat("threads = ", options.threads, " is negative (0: OpenMP's default)"));
         for (std::size_t i = 0; i < topk_ids.size(); ++i) {
             if (topk_ids[i] < -1 || topk_ids[i] >= p.experts)
                 fail(detail::cat("topk_ids[", i / static_cast<std::size_t>(top_k), ", ", i % static_cast<std::size_t>(top_k), "] = ", topk_ids[i],

@@ -28,6 +28,7 @@ public:
 
     void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias, const apply_options& options) const override {
         detail::check_apply_arguments("dense_fp32", n_, k_, x, y, bias);
+        detail::check_thread_option(options.threads, "dense_fp32");
         if (x.rows == 0) return;
         thread_local detail::aligned_buffer<float> x_buffer;
         float* xf = x_buffer.reserve(static_cast<std::size_t>(x.rows) * stride_);

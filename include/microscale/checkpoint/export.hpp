@@ -15,12 +15,27 @@
 // ModelOpt does, the shards of a fused module (q/k/v, gate/up) share their weight amax (so their
 // global scales are equal) and their input amax. Calibration data (`<p>.input`: sample
 // activations [*, K]) gives W4A4 NVFP4 its input_scale = amax / 2688. Output larger than
-// `max_shard_bytes` is split into model-0000i-of-0000n.safetensors plus an index; every file is
-// written to a temporary name and renamed, so a failure leaves nothing half-written.
+// `max_shard_bytes` is split into model-0000i-of-0000n.safetensors plus an index.
+//
+// An export is all or nothing: every file is written into a fresh folder beside the target, which
+// then becomes the target (or, where the target folder exists, whose files replace the target's
+// checkpoint files — model*.safetensors, the index, hf_quant_config.json, config.json — leaving its
+// other files alone). A failure leaves the target as it was. A target that already holds a
+// checkpoint is refused unless `overwrite` is set, and one whose checkpoint files include the
+// export's own input (or calibration file) is always refused.
+//
+// Excludes are fnmatch globs over module names; a glob also matches the modules under a dotted
+// prefix it matches (`model.layers.0` excludes `model.layers.0.mlp.up_proj`). A fused group (q/k/v,
+// gate/up) is stored one way: excluding one shard excludes its siblings too (with a note).
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -67,6 +82,7 @@ struct export_options {
     const safetensors_file* calibration = nullptr;  ///< `<p>.input` sample activations
     fused_mapping fused = default_fused_mapping();
     std::uint64_t max_shard_bytes = 5'000'000'000ull;
+    bool overwrite = false;  ///< replace a checkpoint already in the output folder
     /// Called after each tensor: (tensors done, tensors in all, name).
     std::function<void(std::size_t, std::size_t, const std::string&)> progress;
 };
@@ -79,6 +95,7 @@ struct export_report {
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
     std::vector<std::string> notes;      ///< things the user should know
+    std::vector<std::string> warnings;   ///< things that look like a mistake (an exclude that matched nothing)
 };
 
 /// The element dtype name Quark uses for a format ("fp4", "fp6_e2m3", "fp6_e3m2").
@@ -163,23 +180,56 @@ inline nlohmann::ordered_json quark_quantization_config(const format::scheme_par
               {"weight_merge_groups", nullptr}}}};
 }
 
-/// Writes JSON to `path` atomically (temporary file, then rename).
+/// Writes JSON to `path` atomically (temporary file, then rename); errors name `path`.
 inline void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& json) {
     const std::filesystem::path temp = path.parent_path() / detail::cat(".", path.filename().string(), ".tmp");
     {
         std::ofstream out(temp, std::ios::trunc);
-        if (!out) throw format_error(detail::cat(temp.string(), ": cannot create"));
+        if (!out) throw format_error(detail::cat(path.string(), ": cannot create: ", std::strerror(errno)));
         out << json.dump(2) << "\n";
-        if (!out) throw format_error(detail::cat(temp.string(), ": write failed"));
+        if (!out) throw format_error(detail::cat(path.string(), ": write failed: ", std::strerror(errno)));
     }
-    std::filesystem::rename(temp, path);
+    std::error_code ec;
+    std::filesystem::rename(temp, path, ec);
+    if (ec) throw format_error(detail::cat(path.string(), ": cannot write: ", ec.message()));
 }
 
-/// True if module prefix `p` matches one of the globs.
-inline bool matches_any(const std::string& p, const std::vector<std::string>& globs) {
-    for (const auto& g : globs)
-        if (detail::glob_match(g, p)) return true;
+/// True if glob `g` matches module `module` or one of its dotted prefixes ("model.layers.0" of
+/// "model.layers.0.mlp.up_proj").
+inline bool matches_module(const std::string& g, const std::string& module) {
+    if (detail::glob_match(g, module)) return true;
+    for (auto dot = module.find('.'); dot != std::string::npos; dot = module.find('.', dot + 1))
+        if (detail::glob_match(g, std::string_view(module).substr(0, dot))) return true;
     return false;
+}
+
+/// True if module prefix `p` matches one of the globs (see matches_module).
+inline bool matches_any(const std::string& p, const std::vector<std::string>& globs) {
+    return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return matches_module(g, p); });
+}
+
+/// True for the names of a checkpoint folder's own files: what an export writes and the loader
+/// reads (model.safetensors, model-00001-of-00002.safetensors, the index, the config files).
+inline bool is_checkpoint_file(std::string_view name) {
+    if (name == "model.safetensors" || name == "model.safetensors.index.json" || name == "hf_quant_config.json" || name == "config.json")
+        return true;
+    constexpr std::string_view head = "model-", tail = ".safetensors", of = "-of-";
+    if (!name.starts_with(head) || !name.ends_with(tail)) return false;
+    const std::string_view middle = name.substr(head.size(), name.size() - head.size() - tail.size());
+    const auto at = middle.find(of);
+    auto digits = [](std::string_view d) { return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }); };
+    return at != std::string_view::npos && digits(middle.substr(0, at)) && digits(middle.substr(at + of.size()));
+}
+
+/// The checkpoint files in folder `dir` (none if it does not exist), sorted.
+inline std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) return out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        if (is_checkpoint_file(entry.path().filename().string())) out.push_back(entry.path());
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 namespace export_detail {
@@ -217,6 +267,125 @@ std::vector<std::byte> as_bytes(const std::vector<T>& v) {
     return out;
 }
 
+/// Refuses an output folder that is a file, that holds a checkpoint (unless `overwrite`), or
+/// whose checkpoint files include one of `inputs` (the export would replace what it reads).
+inline void check_output_folder(const std::filesystem::path& out_dir, const std::vector<std::filesystem::path>& inputs, bool overwrite) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(out_dir, ec) && !fs::is_directory(out_dir, ec))
+        throw std::invalid_argument(detail::cat(out_dir.string(), ": exists and is not a folder"));
+    const auto existing = checkpoint_files(out_dir);
+    for (const auto& f : existing)
+        for (const auto& in : inputs)
+            if (fs::equivalent(f, in, ec))
+                throw std::invalid_argument(detail::cat(out_dir.string(), ": the export would replace ", f.filename().string(), ", which is its input ",
+                                                        in.string(), "; write the checkpoint to another folder"));
+    if (!existing.empty() && !overwrite) {
+        std::string names;
+        for (const auto& f : existing) names.append(names.empty() ? "" : ", ").append(f.filename().string());
+        throw std::invalid_argument(detail::cat(out_dir.string(), " already holds a checkpoint (", names,
+                                                "); replace it with overwrite (microscale quantize --overwrite) or choose another folder"));
+    }
+}
+
+/// A fresh folder beside `target` that the export writes into; commit() makes its files the
+/// target's; if commit() is never reached (an error), the folder is removed and the target is as it was.
+class staging_folder {
+public:
+    explicit staging_folder(const std::filesystem::path& target) : target_(normalized(target)) {
+        namespace fs = std::filesystem;
+        fs::create_directories(target_.parent_path());
+        temp_ = sibling("export");
+        fs::create_directory(temp_);
+    }
+    staging_folder(const staging_folder&) = delete;
+    staging_folder& operator=(const staging_folder&) = delete;
+    ~staging_folder() {
+        std::error_code ignored;
+        if (!committed_) std::filesystem::remove_all(temp_, ignored);
+    }
+
+    const std::filesystem::path& path() const noexcept { return temp_; }
+
+    /// A new target is the staged folder renamed. An existing one keeps its other files: its
+    /// checkpoint files move aside, the staged files move in, and on any failure all of it is undone.
+    void commit() {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        if (!fs::exists(target_, ec)) {
+            fs::rename(temp_, target_);
+            committed_ = true;
+            return;
+        }
+        const fs::path old = sibling("replaced");
+        fs::create_directory(old);
+        std::vector<std::pair<fs::path, fs::path>> moved;  // (from, to), in order
+        try {
+            for (const auto& f : checkpoint_files(target_)) {
+                fs::rename(f, old / f.filename());
+                moved.emplace_back(f, old / f.filename());
+            }
+            for (const auto& entry : fs::directory_iterator(temp_)) {
+                fs::rename(entry.path(), target_ / entry.path().filename());
+                moved.emplace_back(entry.path(), target_ / entry.path().filename());
+            }
+        } catch (...) {
+            for (auto it = moved.rbegin(); it != moved.rend(); ++it) fs::rename(it->second, it->first, ec);
+            fs::remove_all(old, ec);
+            throw;
+        }
+        committed_ = true;
+        fs::remove_all(old, ec);
+        fs::remove_all(temp_, ec);
+    }
+
+private:
+    static std::filesystem::path normalized(const std::filesystem::path& p) {
+        std::filesystem::path out = std::filesystem::absolute(p).lexically_normal();
+        return out.has_filename() ? out : out.parent_path();
+    }
+    std::filesystem::path sibling(std::string_view what) const {
+        static std::atomic<unsigned> counter{0};
+        return target_.parent_path() /
+               detail::cat(".", target_.filename().string(), ".microscale-", what, "-", static_cast<long>(::getpid()), "-", counter++);
+    }
+    std::filesystem::path target_, temp_;
+    bool committed_ = false;
+};
+
+inline bool is_weight_like(const tensor_info& t) {
+    return t.name.size() > 7 && t.name.ends_with(".weight") && t.shape.size() == 2 && is_floating(t.dtype);
+}
+
+/// The modules (`<p>` of a floating-point 2-D `<p>.weight`) left in floating point: those an exclude
+/// glob matches, and the fused siblings of those (a fused layer is stored one way). Notes the
+/// siblings; warns of globs that matched nothing.
+inline std::set<std::string> excluded_modules(const safetensors_file& in, const export_options& options, export_report& report) {
+    std::vector<std::string> modules;
+    for (const auto& t : in.tensors())
+        if (is_weight_like(t)) modules.push_back(t.name.substr(0, t.name.size() - 7));
+    std::set<std::string> out, groups;
+    for (const auto& g : options.exclude) {
+        bool used = false;
+        for (const auto& m : modules) {
+            if (!matches_module(g, m)) continue;
+            used = true;
+            out.insert(m);
+            if (const std::string group = fused_group(m, options.fused); !group.empty()) groups.insert(group);
+        }
+        if (!used) report.warnings.push_back(detail::cat("exclude pattern '", g, "' matches no module of ", in.path()));
+    }
+    for (const auto& m : modules) {
+        const std::string group = fused_group(m, options.fused);
+        if (out.count(m) == 0 && !group.empty() && groups.count(group) != 0) {
+            out.insert(m);
+            report.notes.push_back(detail::cat(m, " is left in floating point too: it is fused with an excluded module into ", group,
+                                               ", and a fused layer is stored one way"));
+        }
+    }
+    return out;
+}
+
 }  // namespace export_detail
 
 /// Quantizes `in` into `out_dir` (created if missing): model.safetensors (or shards + index) and
@@ -234,16 +403,21 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
     const bool ct = fmt == export_format::compressed_tensors;
     const bool needs_input_scale = nvfp4 && scheme->quantized_activations;
 
+    std::vector<std::filesystem::path> inputs{in.path()};
+    if (options.calibration != nullptr) inputs.emplace_back(options.calibration->path());
+    check_output_folder(out_dir, inputs, options.overwrite);
+
     export_report report;
     // ---- plan: which tensors, which modules, fused groups ----------------------------------------
+    const std::set<std::string> excluded = excluded_modules(in, options, report);
     std::vector<planned_tensor> plan;
     std::map<std::string, const tensor_info*> modules;  // quantized module -> its weight tensor
     for (const auto& t : in.tensors()) {
         report.bytes_in += t.end - t.begin;
-        const bool weight_like = t.name.size() > 7 && t.name.ends_with(".weight") && t.shape.size() == 2 && is_floating(t.dtype);
+        const bool weight_like = is_weight_like(t);
         const std::string prefix = weight_like ? t.name.substr(0, t.name.size() - 7) : std::string();
-        if (weight_like && matches_any(prefix, options.exclude)) report.excluded.push_back(prefix);
-        if (!weight_like || matches_any(prefix, options.exclude)) {
+        if (weight_like && excluded.count(prefix) != 0) report.excluded.push_back(prefix);
+        if (!weight_like || excluded.count(prefix) != 0) {
             plan.push_back({t.name, t.dtype, t.shape, t.end - t.begin, {}, t.name});
             report.copied.push_back(t.name);
             continue;
@@ -315,8 +489,9 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
         return std::string(buf);
     };
 
-    // ---- quantize and write, shard by shard ------------------------------------------------------------
-    std::filesystem::create_directories(out_dir);
+    // ---- quantize and write, shard by shard, into the staging folder -------------------------------------
+    staging_folder staging(out_dir);
+    const std::filesystem::path& dir = staging.path();
     const std::size_t total = plan.size();
     std::size_t done = 0;
     nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
@@ -361,12 +536,12 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
             weight_map[p->name] = shard_name(s);
             if (options.progress) options.progress(++done, total, p->name);
         }
-        writer.write(out_dir / shard_name(s));
+        writer.write(dir / shard_name(s));
         report.bytes_out += writer.data_bytes();
         report.files.push_back(shard_name(s));
     }
     if (shards.size() > 1) {
-        write_json(out_dir / "model.safetensors.index.json",
+        write_json(dir / "model.safetensors.index.json",
                    {{"metadata", {{"total_size", report.bytes_out}}}, {"weight_map", weight_map}});
         report.files.push_back("model.safetensors.index.json");
     }
@@ -374,18 +549,19 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
     // ---- config -------------------------------------------------------------------------------------
     switch (fmt) {
         case export_format::modelopt:
-            write_json(out_dir / "hf_quant_config.json", modelopt_hf_quant_config(*scheme, report.excluded));
+            write_json(dir / "hf_quant_config.json", modelopt_hf_quant_config(*scheme, report.excluded));
             report.files.push_back("hf_quant_config.json");
             break;
         case export_format::compressed_tensors:
-            write_json(out_dir / "config.json", {{"quantization_config", compressed_tensors_config(*scheme, report.excluded)}});
+            write_json(dir / "config.json", {{"quantization_config", compressed_tensors_config(*scheme, report.excluded)}});
             report.files.push_back("config.json");
             break;
         case export_format::quark:
-            write_json(out_dir / "config.json", {{"quantization_config", quark_quantization_config(*scheme, report.excluded, options.mx_rule)}});
+            write_json(dir / "config.json", {{"quantization_config", quark_quantization_config(*scheme, report.excluded, options.mx_rule)}});
             report.files.push_back("config.json");
             break;
     }
+    staging.commit();
     return report;
 }
 

@@ -163,7 +163,9 @@ public:
     const tensor_store& tensors() const noexcept { return store_; }
     const fused_mapping& fused() const noexcept { return fused_; }
 
-    /// Modules stored in the checkpoint: prefixes with a 2-D weight / weight_packed tensor.
+    /// Modules stored in the checkpoint: prefixes with a 2-D floating-point `.weight` (1-D ones, such
+    /// as layer norms, are not linear layers), or with a U8 `.weight` / `.weight_packed` of any rank
+    /// (a quantized module; describe() says what is wrong with one that is not 2-D).
     std::vector<std::string> module_names() const {
         std::vector<std::string> out;
         for (const auto& name : store_.names()) {
@@ -171,7 +173,7 @@ public:
                 const std::string s(suffix);
                 if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
                     const tensor_info* t = store_.find(name);
-                    if (t->shape.size() == 2) out.push_back(name.substr(0, name.size() - s.size()));
+                    if (t->shape.size() == 2 || t->dtype == st_dtype::U8) out.push_back(name.substr(0, name.size() - s.size()));
                 }
             }
         }
@@ -226,6 +228,10 @@ public:
         for (const char* suffix : {".weight", ".weight_packed", ".weight_scale", ".weight_scale_2", ".weight_global_scale", ".input_scale",
                                    ".input_global_scale", ".bias"})
             if (const tensor_info* t = store_.find(module + suffix)) info.bytes_on_disk += t->end - t->begin;
+        if (w.shape.size() != 2)
+            throw format_error(detail::cat(store_.file_of(w.name).path(), ": ", module, ": tensor '", w.name, "' is ", dtype_name(w.dtype), " ",
+                                           w.shape_string(), "; a linear module's weight is 2-D (",
+                                           is_floating(w.dtype) ? "[N, K]" : "[N, K packed]", ")"));
         const layer_resolution rule = resolve_layer(config_, module, fused_);
         if (is_floating(w.dtype)) {
             info.quantized = false;
@@ -363,6 +369,9 @@ public:
         if (w13.shape.size() != 3 || w2.shape.size() != 3 || w13.dtype != st_dtype::U8 || w2.dtype != st_dtype::U8 || w2.shape[0] != w13.shape[0])
             throw format_error(detail::cat(prefix, ": stacked expert weights must be U8 [E, 2I, K packed] and [E, K, I packed], got ", w13.shape_string(),
                                            " and ", w2.shape_string()));
+        if (bits == 6 && (w13.shape[2] % 3 != 0 || w2.shape[2] % 3 != 0))
+            throw format_error(detail::cat(prefix, ": fp6 expert weights ", w13.shape_string(), " and ", w2.shape_string(),
+                                           " do not hold whole 3-byte groups per row"));
         info.experts = w13.shape[0];
         info.intermediate = w13.shape[1] / 2;
         info.hidden = elements(w13.shape[2]);
@@ -398,25 +407,22 @@ public:
         const int bits = parts->format == "nvfp4" || parts->format == "mxfp4" ? 4 : 6;
         const std::int64_t block = nvfp4 ? 16 : 32;
         const std::int64_t inter = info.intermediate, hidden = info.hidden;
-        // per-expert scalars: [E], [E, 1] or [E, 2] (gate, up)
+        // per-expert scalars: [E] or [E, 1] (one per expert), or [E, 2] (gate, up) where there are two
         auto scalars = [&](const std::string& name, std::int64_t per_expert) -> std::vector<float> {
             const tensor_info& t = tensor(name);
-            std::int64_t count = t.numel();
+            const std::int64_t e = info.experts;
+            const bool one = t.shape == std::vector<std::int64_t>{e} || t.shape == std::vector<std::int64_t>{e, 1};
+            if (!is_floating(t.dtype) || !(one || t.shape == std::vector<std::int64_t>{e, per_expert}))
+                throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' is ", dtype_name(t.dtype), " ", t.shape_string(),
+                                               ", expected F32 [", e, "] or [", e, ", ", per_expert, "]"));
             const auto values = read_floats(store_.file_of(name), t);
-            if (count == info.experts) return per_expert == 1 ? values : [&] {
-                std::vector<float> twice;
-                for (const float v : values) twice.insert(twice.end(), static_cast<std::size_t>(per_expert), v);
-                return twice;
-            }();
-            if (count == info.experts * per_expert) return values;
-            throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' has shape ", t.shape_string(), ", expected [",
-                                           info.experts, "] or [", info.experts, ", ", per_expert, "]"));
+            if (!one || per_expert == 1) return values;
+            std::vector<float> twice;
+            for (const float v : values) twice.insert(twice.end(), static_cast<std::size_t>(per_expert), v);
+            return twice;
         };
+        // rows [row0, row0 + rows) of expert e of a tensor [E, experts_rows, cols] whose shape was checked
         auto slice = [&](const std::string& name, std::int64_t e, std::int64_t row0, std::int64_t rows, std::int64_t experts_rows, std::int64_t cols) {
-            const tensor_info& t = tensor(name);
-            if (t.numel() != info.experts * experts_rows * cols)
-                throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' has shape ", t.shape_string(), ", expected [",
-                                               info.experts, ", ", experts_rows, ", ", cols, "]"));
             const auto bytes = store_.bytes(name);
             const std::size_t begin = static_cast<std::size_t>((e * experts_rows + row0) * cols);
             return std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()) + begin,
@@ -425,7 +431,18 @@ public:
         const std::string w13_name = prefix + (ct ? ".w13_weight_packed" : ".w13_weight");
         const std::string w2_name = prefix + (ct ? ".w2_weight_packed" : ".w2_weight");
         const std::int64_t hidden_bytes = bits == 4 ? hidden / 2 : hidden / 4 * 3, inter_bytes = bits == 4 ? inter / 2 : inter / 4 * 3;
+        if (hidden % block != 0 || inter % block != 0)
+            throw format_error(detail::cat(prefix, ": K = ", hidden, " and I = ", inter, " must be multiples of the ", parts->format, " block size ", block));
+        expect_scales(prefix + ".w13_weight_scale", parts->format, {info.experts, 2 * inter, hidden / block});
+        expect_scales(prefix + ".w2_weight_scale", parts->format, {info.experts, hidden, inter / block});
+        const std::vector<std::int64_t> w13_bias_shape{info.experts, 2 * inter}, w2_bias_shape{info.experts, hidden};
+        for (const auto& [bias, shape] : {std::pair{prefix + ".w13_bias", w13_bias_shape}, std::pair{prefix + ".w2_bias", w2_bias_shape}})
+            if (store_.find(bias)) expect_tensor(bias, shape, {st_dtype::F32, st_dtype::BF16, st_dtype::F16}, "F32, BF16 or F16");
         std::vector<float> g13, g2, i13, i2;
+        if (!nvfp4)
+            for (const char* global : {".w13_weight_scale_2", ".w2_weight_scale_2", ".w13_weight_global_scale", ".w2_weight_global_scale"})
+                if (store_.find(prefix + global))
+                    throw format_error(detail::cat(prefix, ": ", parts->format, " experts with an NVFP4 global scale tensor (", prefix, global, ")"));
         if (nvfp4) {
             g13 = scalars(prefix + (ct ? ".w13_weight_global_scale" : ".w13_weight_scale_2"), 2);
             g2 = scalars(prefix + (ct ? ".w2_weight_global_scale" : ".w2_weight_scale_2"), 1);
@@ -517,6 +534,22 @@ private:
 
     float scalar(const std::string& name) const { return read_scalar(store_.file_of(name), tensor(name)); }
 
+    /// Tensor `name`, which must have exactly `shape` and one of `dtypes` (`expected` names them).
+    const tensor_info& expect_tensor(const std::string& name, const std::vector<std::int64_t>& shape, std::initializer_list<st_dtype> dtypes,
+                                     std::string_view expected) const {
+        const tensor_info& t = tensor(name);
+        if (t.shape != shape || std::find(dtypes.begin(), dtypes.end(), t.dtype) == dtypes.end())
+            throw format_error(detail::cat(store_.file_of(name).path(), ": tensor '", name, "' is ", dtype_name(t.dtype), " ", t.shape_string(),
+                                           ", expected ", expected, " ", tensor_info::shape_text(shape)));
+        return t;
+    }
+
+    /// The block-scale tensor `name` of format `fmt`: [rows, cols] (or [experts, rows, cols]).
+    const tensor_info& expect_scales(const std::string& name, const std::string& fmt, const std::vector<std::int64_t>& shape) const {
+        if (fmt == "nvfp4") return expect_tensor(name, shape, {st_dtype::F8_E4M3, st_dtype::U8}, "F8_E4M3");
+        return expect_tensor(name, shape, {st_dtype::U8, st_dtype::F8_E8M0}, "U8 (e8m0)");
+    }
+
     quantized_weight load_stored(const std::string& module, const module_info& info) const {
         const auto parts = format::parse_scheme(info.scheme);
         quantized_weight q;
@@ -527,15 +560,11 @@ private:
         const bool ct = info.convention == "compressed-tensors";
         q.codes = raw(module + (ct ? ".weight_packed" : ".weight"));
         const std::string scale_name = module + ".weight_scale";
-        const tensor_info& scale = tensor(scale_name);
         const bool nvfp4 = parts->format == "nvfp4";
-        const bool scale_dtype_ok = nvfp4 ? (scale.dtype == st_dtype::F8_E4M3 || scale.dtype == st_dtype::U8)
-                                          : (scale.dtype == st_dtype::U8 || scale.dtype == st_dtype::F8_E8M0);
         const std::int64_t block = nvfp4 ? 16 : 32;
-        if (!scale_dtype_ok || scale.shape.size() != 2 || scale.shape[0] != info.n || scale.shape[1] * block != info.k)
-            throw format_error(detail::cat(store_.file_of(scale_name).path(), ": tensor '", scale_name, "' is ", dtype_name(scale.dtype), " ",
-                                           scale.shape_string(), ", expected ", nvfp4 ? "F8_E4M3" : "U8 (e8m0)", " [", info.n, ", ",
-                                           info.k / block, "]"));
+        if (info.k % block != 0)
+            throw format_error(detail::cat(module, ": K = ", info.k, " is not a multiple of the ", parts->format, " block size ", block));
+        expect_scales(scale_name, parts->format, {info.n, info.k / block});
         q.scales = raw(scale_name);
         if (nvfp4) {
             if (ct) {

@@ -90,7 +90,10 @@ struct tensor_info {
         for (auto d : shape) n *= d;
         return n;
     }
-    std::string shape_string() const {
+    std::string shape_string() const { return shape_text(shape); }
+
+    /// "[2, 3]" for {2, 3}; "[]" for a scalar.
+    static std::string shape_text(const std::vector<std::int64_t>& shape) {
         std::string s = "[";
         for (std::size_t i = 0; i < shape.size(); ++i) s.append(i ? ", " : "").append(std::to_string(shape[i]));
         return s + "]";
@@ -335,9 +338,13 @@ public:
         static std::atomic<unsigned> counter{0};
         const std::filesystem::path temp =
             path.parent_path() / detail::cat(".", path.filename().string(), ".tmp-", static_cast<long>(::getpid()), "-", counter++);
+        // errors name the user's path, not the temporary file
+        auto fail = [&](std::string_view what, const std::string& why) {
+            throw format_error(detail::cat(path.string(), ": ", what, ": ", why));
+        };
         try {
             std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-            if (!out) throw format_error(detail::cat(temp.string(), ": cannot create: ", std::strerror(errno)));
+            if (!out) fail("cannot create", std::strerror(errno));
             std::uint8_t length[8];
             std::uint64_t n = text.size();
             for (auto& b : length) { b = static_cast<std::uint8_t>(n & 0xFF); n >>= 8; }
@@ -346,9 +353,11 @@ public:
             for (const auto& e : entries_)
                 out.write(reinterpret_cast<const char*>(e.data.data()), static_cast<std::streamsize>(e.data.size()));
             out.flush();
-            if (!out) throw format_error(detail::cat(temp.string(), ": write failed: ", std::strerror(errno)));
+            if (!out) fail("write failed", std::strerror(errno));
             out.close();
-            std::filesystem::rename(temp, path);
+            std::error_code ec;
+            std::filesystem::rename(temp, path, ec);
+            if (ec) fail("cannot write", ec.message());
         } catch (...) {
             std::error_code ignored;
             std::filesystem::remove(temp, ignored);

@@ -1,7 +1,10 @@
 // Thread counts and the row loops the kernels share: OpenMP when it is enabled, a plain loop otherwise.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -9,14 +12,34 @@
 
 namespace microscale::detail {
 
-/// The caller's thread count, or OpenMP's default (OMP_NUM_THREADS) when it asks for 0.
+/// The most threads a kernel runs with: the processors this process may use. A request above it
+/// (a `threads` option or OMP_NUM_THREADS) is clamped to it, never handed to OpenMP as is: libgomp
+/// cannot create tens of thousands of threads and crashes trying.
+inline int thread_limit() noexcept {
+#if defined(_OPENMP)
+    return std::max(1, omp_get_num_procs());
+#else
+    return 1;
+#endif
+}
+
+/// The thread count a call runs with: `requested` (> 0), or OpenMP's default (OMP_NUM_THREADS,
+/// else every processor) when it is 0; clamped to [1, thread_limit()].
 inline int thread_count(int requested) noexcept {
 #if defined(_OPENMP)
-    return requested > 0 ? requested : omp_get_max_threads();
+    const int wanted = requested > 0 ? requested : omp_get_max_threads();
+    return std::clamp(wanted, 1, thread_limit());
 #else
     (void)requested;
     return 1;
 #endif
+}
+
+/// A thread count option must be 0 (the default) or positive.
+inline void check_thread_option(int requested, std::string_view who) {
+    if (requested < 0)
+        throw std::invalid_argument(std::string(who) + ": threads = " + std::to_string(requested) +
+                                    " is negative (0 means OpenMP's default, N > 0 asks for N threads)");
 }
 
 /// f(r) for r in [0, rows), split statically over `threads` when the rows hold at least

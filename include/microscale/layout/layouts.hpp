@@ -59,6 +59,7 @@ std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scale
     }
     const std::int64_t matrix = L::padded_shape(rows, cols).size();
     std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * matrix), 0);
+    if (rows == 0 || cols == 0) return out;  // empty: no loop over 2^40 empty rows
     for (std::int64_t b = 0; b < batch; ++b)
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
@@ -77,6 +78,7 @@ std::vector<std::uint8_t> unpack_scales(std::span<const std::uint8_t> stored, st
                                                 batch, " x [", rows, ", ", cols, "] stores ", batch * matrix));
     }
     std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * rows * cols));
+    if (rows == 0 || cols == 0) return out;
     for (std::int64_t b = 0; b < batch; ++b)
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
