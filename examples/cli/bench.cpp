@@ -43,7 +43,7 @@ int run_bench(const std::vector<std::string>& args) {
         "filter", po::value<std::string>(), "kernel-name glob (e.g. 'w_mxfp4*.simd'); probes, the dense peer and the "
                                             "emulation siblings of the chosen simd kernels always run")(
         "quick", "a small subset: 4096x4096, M = 1 and 512")(
-        "min-time", po::value<double>()->default_value(0.2), "seconds per benchmark (Google Benchmark min time)");
+        "min-time", po::value<double>()->default_value(0.2, "0.2"), "seconds per benchmark (Google Benchmark min time)");
     po::variables_map values;
     if (!parse_options("bench", args, options, values)) return 0;
 

@@ -1,5 +1,7 @@
 // `microscale inspect PATH [--json]`: the checkpoint's scheme, each linear module's kernel and
-// shapes, the excluded modules, and bytes on disk against bytes in memory once prepared.
+// shapes, the excluded modules, and bytes on disk against bytes in memory once prepared. A module
+// that cannot be read (a malformed quantized module, say) is listed as a problem, and the command
+// then exits 1.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -32,14 +34,27 @@ int run_inspect(const std::vector<std::string>& args) {
     out["modules"] = nlohmann::ordered_json::array();
     std::vector<std::string> modules = reader.module_names();
     for (const auto& f : reader.fusable_modules()) modules.push_back(f);
+    out["problems"] = nlohmann::ordered_json::array();  // malformed modules: reported, then exit 1
     for (const auto& name : modules) {
-        const auto info = reader.describe(name);
+        checkpoint::module_info info;
+        try {
+            info = reader.describe(name);
+        } catch (const std::exception& e) {
+            out["problems"].push_back({{"name", name}, {"error", e.what()}});
+            continue;
+        }
         nlohmann::ordered_json m = {{"name", name}, {"quantized", info.quantized}, {"scheme", info.scheme}, {"reason", info.reason},
                                     {"convention", info.convention}, {"n", info.n}, {"k", info.k}, {"bytes_on_disk", info.bytes_on_disk}};
         if (!info.shards.empty()) m["fused_from"] = info.shards;
         if (prepare) {
             checkpoint::fusion_report report;
-            const auto layer = reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report);
+            std::unique_ptr<linear_layer> layer;
+            try {
+                layer = reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report);
+            } catch (const std::exception& e) {
+                out["problems"].push_back({{"name", name}, {"error", e.what()}});
+                continue;
+            }
             m["kernel"] = layer->kernel_name();
             m["bytes_in_memory"] = layer->memory_bytes();
             if (report.rescaled) m["fusion_worst_relative_change"] = report.worst_relative_change;
@@ -51,13 +66,25 @@ int run_inspect(const std::vector<std::string>& args) {
     }
     out["moe"] = nlohmann::ordered_json::array();
     for (const auto& name : reader.moe_names()) {
-        const auto info = reader.describe_moe(name);
+        checkpoint::checkpoint_reader::moe_info info;
+        try {
+            info = reader.describe_moe(name);
+        } catch (const std::exception& e) {
+            out["problems"].push_back({{"name", name}, {"error", e.what()}});
+            continue;
+        }
         nlohmann::ordered_json m = {{"name", name}, {"layout", info.layout}, {"scheme", info.scheme}, {"convention", info.convention},
                                     {"experts", info.experts}, {"hidden", info.hidden}, {"intermediate", info.intermediate},
                                     {"bytes_on_disk", info.bytes_on_disk}};
         if (prepare) {
             checkpoint::fusion_report report;
-            const auto layer = reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report);
+            std::unique_ptr<moe_layer> layer;
+            try {
+                layer = reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report);
+            } catch (const std::exception& e) {
+                out["problems"].push_back({{"name", name}, {"error", e.what()}});
+                continue;
+            }
             m["kernel"] = layer->kernel_name();
             m["bytes_in_memory"] = layer->memory_bytes();
             std::vector<std::string> warnings = report.warnings;
@@ -69,9 +96,15 @@ int run_inspect(const std::vector<std::string>& args) {
     out["linear_bytes_on_disk"] = disk;
     if (prepare) out["linear_bytes_in_memory"] = memory;
     out["checkpoint_bytes"] = reader.tensors().total_bytes();
+    const std::size_t problems = out["problems"].size();
+    auto fail_on_problems = [&] {
+        if (problems != 0)
+            throw std::runtime_error(detail::cat(problems, " malformed module(s) in ", out["path"].get<std::string>(), " (listed above)"));
+        return 0;
+    };
     if (values.count("json")) {
         std::cout << out.dump(2) << "\n";
-        return 0;
+        return fail_on_problems();
     }
     std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), "
               << reader.tensors().total_bytes() << " bytes of tensors\n"
@@ -112,10 +145,12 @@ int run_inspect(const std::vector<std::string>& args) {
         if (m.contains("warnings"))
             for (const auto& w : m["warnings"]) std::cout << "    warning: " << w.get<std::string>() << "\n";
     }
+    for (const auto& p : out["problems"])
+        std::cout << "  " << p["name"].get<std::string>() << "  PROBLEM: " << p["error"].get<std::string>() << "\n";
     std::cout << "\nlinear modules: " << disk << " bytes on disk";
     if (prepare) std::cout << ", " << memory << " bytes in memory prepared";
     std::cout << "\n";
-    return 0;
+    return fail_on_problems();
 }
 
 }  // namespace microscale::cli

@@ -180,23 +180,28 @@ std::string resolve_scheme(std::string_view requested, std::span<const Entry> ta
     throw unknown_scheme(message);
 }
 
+/// Throws std::invalid_argument if options.forced_backend (MICROSCALE_LINEAR_BACKEND) names no
+/// backend of the table ("" and "auto" mean any).
+template <class Entry>
+void check_forced_backend(std::span<const Entry> table, const selection_options& options) {
+    const std::string backend = registry_detail::lower(options.forced_backend);
+    if (backend.empty() || backend == "auto" || std::any_of(table.begin(), table.end(), [&](const Entry& e) { return e.backend == backend; }))
+        return;
+    std::string known;
+    for (const auto& e : table)
+        if (known.find(std::string(e.backend)) == std::string::npos) known.append(" ").append(e.backend);
+    throw std::invalid_argument(detail::cat("MICROSCALE_LINEAR_BACKEND='", options.forced_backend, "' is not a backend; known: auto", known));
+}
+
 /// Walks the scheme's kernels in priority order; throws unknown_scheme / no_kernel.
 template <class Entry>
 basic_selection<Entry> select_kernel(std::string_view requested, const linear_shape& shape, std::span<const Entry> table,
                                      std::span<const scheme_alias> aliases, const selection_options& options) {
     basic_selection<Entry> result;
     result.scheme = resolve_scheme(requested, table, aliases);
+    check_forced_backend(table, options);
     const std::string backend = registry_detail::lower(options.forced_backend);
     const bool any_backend = backend.empty() || backend == "auto";
-    if (!any_backend && std::none_of(table.begin(), table.end(), [&](const Entry& e) {
-            return e.backend == backend;
-        })) {
-        std::string known;
-        for (const auto& e : table)
-            if (known.find(std::string(e.backend)) == std::string::npos) known.append(" ").append(e.backend);
-        throw std::invalid_argument(
-            detail::cat("MICROSCALE_LINEAR_BACKEND='", options.forced_backend, "' is not a backend; known: auto", known));
-    }
     if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const Entry& e) {
             return e.name == options.forced_kernel;
         })) {

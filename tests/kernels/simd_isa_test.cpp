@@ -96,13 +96,18 @@ TYPED_TEST(SimdTiers, EveryTierRunsWhereForcedAndAgreesWithEmulation) {
 
 TEST(SimdTiers, ForcingAnUnknownOrMissingTierIsAnError) {
     {
+        // an unknown tier is an error wherever the backend is asked, never a silent fall-back to emulation
         const forced_isa force("avx1024");
-        const auto s = backend::simd::is_supported();
-        EXPECT_FALSE(s.ok);
-        EXPECT_NE(s.reason.find("avx1024"), std::string::npos) << s.reason;
+        try {
+            (void)backend::simd::is_supported();
+            ADD_FAILURE() << "MICROSCALE_SIMD_ISA=avx1024 accepted";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find("MICROSCALE_SIMD_ISA='avx1024' is not an ISA tier"), std::string::npos) << e.what();
+        }
         auto rw = make_random_weight<format::mxfp4>(16, 64, 1);
         using K = linear_kernel<format::mxfp4, activation::a16, layout::linear, backend::simd>;
-        EXPECT_THROW(K::prepare(rw.weight), std::runtime_error);
+        EXPECT_THROW(K::prepare(rw.weight), std::invalid_argument);
+        EXPECT_THROW(select_kernel("w_mxfp4", linear_shape{1, 16, 64, dtype::bf16, false}), std::invalid_argument);
     }
     const auto s = backend::simd::is_supported();
     EXPECT_TRUE(s.ok) << s.reason;  // something always runs: the generic tier

@@ -66,14 +66,7 @@ inline isa_choice choose_isa() {
         }
         why_not.append(detail::cat("; ", isa_name(i), " needs ", missing));
     }
-    if (!forced.empty()) {
-        try {
-            (void)parse_isa(forced);
-            choice.reason = detail::cat("MICROSCALE_SIMD_ISA=", forced, " but this CPU lacks ", missing_features(parse_isa(forced)));
-        } catch (const std::invalid_argument& e) {
-            choice.reason = e.what();
-        }
-    }
+    if (!forced.empty()) choice.reason = detail::cat("MICROSCALE_SIMD_ISA=", forced, " but this CPU lacks ", missing_features(parse_isa(forced)));
     return choice;
 }
 }  // namespace simd_isa

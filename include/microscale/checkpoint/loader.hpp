@@ -73,11 +73,14 @@ public:
                     throw format_error(detail::cat(index.string(), ": shard name '", f, "' leaves the checkpoint folder"));
                 by_file[f].push_back(tensor);
             }
+            for (const auto& [file, tensors] : by_file) add_file(path / file);
             for (const auto& [file, tensors] : by_file) {
-                add_file(path / file);
-                for (const auto& t : tensors)
-                    if (index_.find(t) == index_.end())
-                        throw format_error(detail::cat(index.string(), ": tensor '", t, "' is mapped to ", file, ", which does not hold it"));
+                for (const auto& t : tensors) {
+                    const auto it = index_.find(t);
+                    if (it == index_.end() || files_[it->second.first].path() != (path / file).string())
+                        throw format_error(detail::cat(index.string(), ": tensor '", t, "' is mapped to ", file, ", which does not hold it",
+                                                       it == index_.end() ? std::string() : " (" + files_[it->second.first].path() + " does)"));
+                }
             }
             return;
         }

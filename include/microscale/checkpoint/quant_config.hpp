@@ -90,7 +90,7 @@ inline detail::regex compile_pattern(const std::string& pattern, const std::stri
     try {
         return detail::regex(pattern);
     } catch (const detail::regex_error& e) {
-        throw config_error(detail::cat(source, ": invalid regular expression 're:", pattern, "': ", e.what()));
+        throw config_error(detail::cat(source, ": invalid regular expression 're:", detail::excerpt(pattern), "': ", e.what()));
     }
 }
 

@@ -18,6 +18,14 @@ void append_part(std::string& out, T value) {
     out.append(std::to_string(value));
 }
 
+/// `text` for an error message: whole when short, else its first `keep` characters and its length
+/// (a 100 KB pattern is not echoed whole).
+inline std::string excerpt(std::string_view text, std::size_t keep = 120) {
+    std::string out(text.substr(0, keep));
+    if (text.size() > keep) out.append("... (").append(std::to_string(text.size())).append(" characters)");
+    return out;
+}
+
 template <class... Parts>
 std::string cat(const Parts&... parts) {
     std::string out;

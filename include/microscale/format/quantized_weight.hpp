@@ -51,6 +51,12 @@ void validate(const quantized_weight& w) {
         fail(cat("has ", w.scales.size(), " scale bytes, layout ", layout::layout_name(w.scale_layout), " needs ", want_scales));
     for (std::size_t i = 0; i < w.scales.size(); ++i) {
         if (F::scale::is_nan(w.scales[i])) fail(cat("scale byte ", i, " is the NaN code of ", F::scale::name));
+        if constexpr (requires { F::scale::sign_mask; }) {
+            // a block scale is amax / 6 >= 0: ModelOpt never writes a sign bit
+            if ((w.scales[i] & F::scale::sign_mask) != 0)
+                fail(cat("scale byte ", i, " (0x", std::string{"0123456789ABCDEF"[w.scales[i] >> 4], "0123456789ABCDEF"[w.scales[i] & 15]},
+                         ") is a negative ", F::scale::name, " block scale"));
+        }
     }
     if constexpr (F::has_global_scale) {
         if (!std::isfinite(w.global_scale) || w.global_scale <= 0.0f)

@@ -119,12 +119,15 @@ inline std::string missing_features(isa i) {
     return missing;
 }
 
-/// MICROSCALE_SIMD_ISA, or empty for automatic.
+/// MICROSCALE_SIMD_ISA, or empty for automatic (unset, empty or "auto"); std::invalid_argument
+/// naming the known tiers when it names none (as MICROSCALE_LINEAR_BACKEND does).
 inline std::string forced_isa_from_environment() {
     const char* v = std::getenv("MICROSCALE_SIMD_ISA");
     if (v == nullptr) return {};
     std::string s(v);
-    return s == "auto" ? std::string() : s;
+    if (s.empty() || s == "auto") return {};
+    (void)parse_isa(s);
+    return s;
 }
 
 }  // namespace microscale::backend::simd_isa
