@@ -73,19 +73,61 @@ ms::selection_options force(const std::string& backend) {
     return o;
 }
 
-/// |a - b| <= 2 * fp32 accumulation bound of sum |x| |w| (both are within the bound of the exact result).
-void expect_close_to_reference(const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& x,
-                               const std::vector<float>& w_abs_row_sums_by_k, std::int64_t m, std::int64_t n, std::int64_t k,
-                               const std::string& what) {
-    (void)w_abs_row_sums_by_k;
-    for (std::int64_t r = 0; r < m; ++r)
-        for (std::int64_t c = 0; c < n; ++c) {
-            const double got = a[static_cast<std::size_t>(r * n + c)], ref = b[static_cast<std::size_t>(r * n + c)];
-            // a generous magnitude for sum |x w|: weights are ~0.02 with outliers up to 15x
-            double sum_abs = 0;
-            for (std::int64_t i = 0; i < k; ++i) sum_abs += std::fabs(x[static_cast<std::size_t>(r * k + i)]) * 2.0;
-            ASSERT_LE(std::fabs(got - ref), 2 * ms::numeric::accumulation_bound(k, sum_abs, ref, ms::dtype::f32)) << what << " [" << r << ", " << c << "]";
+/// A loaded weight as exact reals [N, K], by the reference formulas (support/reference.hpp): codes
+/// unpacked by the bit-stream definition (DESIGN.md §4.1), not by the library's unpacker.
+template <class F>
+std::vector<double> reference_dequantized(const ms::quantized_weight& q) {
+    EXPECT_EQ(q.scale_layout, ms::layout::layout_id::linear) << q.name;
+    ms::test::random_weight r;  // the reference's container: unpacked codes and linear scales
+    r.weight = q;
+    r.scales = q.scales;
+    r.codes.resize(static_cast<std::size_t>(q.rows * q.cols));
+    const std::size_t row_bytes = q.codes.size() / static_cast<std::size_t>(q.rows);
+    constexpr int bits = F::element::bits;
+    for (std::int64_t row = 0; row < q.rows; ++row)
+        for (std::int64_t i = 0; i < q.cols; ++i) {
+            const std::size_t bit = static_cast<std::size_t>(i) * bits;
+            const std::uint8_t* base = q.codes.data() + static_cast<std::size_t>(row) * row_bytes + bit / 8;
+            std::uint32_t v = base[0];
+            if (bit % 8 + bits > 8) v |= static_cast<std::uint32_t>(base[1]) << 8;
+            r.codes[static_cast<std::size_t>(row * q.cols + i)] = static_cast<std::uint8_t>((v >> (bit % 8)) & ((1u << bits) - 1u));
         }
+    return ms::test::reference_weight_values<F>(r);
+}
+
+/// The selected kernel's output a and the emulation kernel's b, both y = x'·Wᵀ of the loaded weight
+/// w (x' = x, or its QDQ for W4A4 / W6A6), against the fp64 y of the same operands decoded by the
+/// reference formulas: each within numeric::accumulation_bound(K, sum_k |x'_k w_k|, y, f32) of y
+/// (so |a - b| is within twice that). sum_k |x'_k w_k| is computed from the actual operands; the
+/// factor 1 + 1e-12 covers the fp64 evaluation of the sums.
+void expect_close_to_reference(const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& x,
+                               const ms::quantized_weight& w, bool quantized_activation, std::int64_t m, std::int64_t n, std::int64_t k,
+                               const std::string& what) {
+    ASSERT_EQ(w.rows, n) << what;
+    ASSERT_EQ(w.cols, k) << what;
+    const bool known = ms::format::visit_format(w.format, [&](auto format) {
+        using F = decltype(format);
+        const std::vector<double> wv = reference_dequantized<F>(w);
+        for (std::int64_t r = 0; r < m; ++r) {
+            const std::vector<float> row(x.begin() + r * k, x.begin() + (r + 1) * k);
+            std::vector<double> xq(row.begin(), row.end());
+            if (quantized_activation) xq = ms::test::reference_qdq_row<F>(row, w.input_scale.value_or(1.0f));
+            for (std::int64_t c = 0; c < n; ++c) {
+                double exact = 0, sum_abs = 0;
+                for (std::int64_t i = 0; i < k; ++i) {
+                    const double t = xq[static_cast<std::size_t>(i)] * wv[static_cast<std::size_t>(c * k + i)];
+                    exact += t;
+                    sum_abs += std::fabs(t);
+                }
+                const double bound = ms::numeric::accumulation_bound(k, sum_abs * (1 + 1e-12), exact, ms::dtype::f32);
+                const double got = a[static_cast<std::size_t>(r * n + c)], ref = b[static_cast<std::size_t>(r * n + c)];
+                ASSERT_LE(std::fabs(got - exact), bound) << what << " [" << r << ", " << c << "]: selected kernel vs exact";
+                ASSERT_LE(std::fabs(ref - exact), bound) << what << " [" << r << ", " << c << "]: emulation vs exact";
+                ASSERT_LE(std::fabs(got - ref), 2 * bound) << what << " [" << r << ", " << c << "]";
+            }
+        }
+    });
+    EXPECT_TRUE(known) << what << ": format " << w.format;
 }
 
 }  // namespace
@@ -133,7 +175,8 @@ TEST(Checkpoint, EveryExportFormatLoadsBackAndRunsLikeTheEmulationReference) {
             const auto selected = reader.load_linear(m.name, ms::dtype::f32, {});
             const auto emulation = reader.load_linear(m.name, ms::dtype::f32, force("emulation"));
             EXPECT_EQ(std::string(emulation->kernel_name()).find(".emulation"), emulation->kernel_name().size() - 10);
-            expect_close_to_reference(run_layer(*selected, x, 3), run_layer(*emulation, x, 3), x, {}, 3, m.n, m.k, m.name);
+            expect_close_to_reference(run_layer(*selected, x, 3), run_layer(*emulation, x, 3), x, reader.load_quantized(m.name),
+                                      c.scheme.find("_a_") != std::string::npos, 3, m.n, m.k, m.name);
         }
         // the fused modules assemble and run too
         for (const std::string fused : {"model.layers.0.self_attn.qkv_proj", "model.layers.0.mlp.gate_up_proj"}) {
@@ -266,7 +309,7 @@ TEST(Checkpoint, HandMadeCheckpointsInEachConvention) {
         EXPECT_EQ(*loaded.input_scale, 1.0f / (2688.0f / 3.0f));
         const auto x = normal(2 * 64, 1.0f, 4);
         expect_close_to_reference(run_layer(*reader.load_linear("m", ms::dtype::f32, {}), x, 2),
-                                  run_layer(*reader.load_linear("m", ms::dtype::f32, force("emulation")), x, 2), x, {}, 2, 32, 64, "ct");
+                                  run_layer(*reader.load_linear("m", ms::dtype::f32, force("emulation")), x, 2), x, loaded, true, 2, 32, 64, "ct");
     }
     // ModelOpt W4A16 with a placeholder input_scale (ignored), and a quantized LM head
     {
@@ -308,7 +351,8 @@ TEST(Checkpoint, HandMadeCheckpointsInEachConvention) {
         EXPECT_EQ(reader.load_linear("lm_head")->kernel_name(), "dense_fp32");
         const auto x = normal(2 * 64, 1.0f, 8);
         expect_close_to_reference(run_layer(*reader.load_linear("layers.0.up", ms::dtype::f32, {}), x, 2),
-                                  run_layer(*reader.load_linear("layers.0.up", ms::dtype::f32, force("emulation")), x, 2), x, {}, 2, 32, 64, "quark");
+                                  run_layer(*reader.load_linear("layers.0.up", ms::dtype::f32, force("emulation")), x, 2), x,
+                                  reader.load_quantized("layers.0.up"), false, 2, 32, 64, "quark");
     }
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 
@@ -233,4 +234,98 @@ TEST(MoeCheckpoint, MalformedExperts) {
         EXPECT_NE(std::string(e.what()).find("do not describe the same experts"), std::string::npos) << e.what();
     }
     EXPECT_THROW((void)reader.describe_moe("nothing"), mc::format_error);
+}
+
+// Stacked scales, scalars and biases are checked by dtype and exact shape, as the linear path
+// checks a module's: F32 scales of all 1.0 (the right element count, the wrong dtype) once ran and
+// gave outputs of 244 where the answer is <= 0.31, and a transposed [E, K/32, 2I] scale was accepted.
+TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
+    const auto s = quantize_experts<ms::format::mxfp4>();
+    std::vector<std::uint8_t> w13, w13s, w2, w2s;
+    for (std::int64_t e = 0; e < experts; ++e) {
+        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
+            w13.insert(w13.end(), q->codes.begin(), q->codes.end());
+            w13s.insert(w13s.end(), q->scales.begin(), q->scales.end());
+        }
+        w2.insert(w2.end(), s.down[static_cast<std::size_t>(e)].codes.begin(), s.down[static_cast<std::size_t>(e)].codes.end());
+        w2s.insert(w2s.end(), s.down[static_cast<std::size_t>(e)].scales.begin(), s.down[static_cast<std::size_t>(e)].scales.end());
+    }
+    const std::string p = "blocks.0.moe";
+    // writes the Quark stacked layout with `change` applied to the writer before the w2 tensors
+    auto load_with = [&](const std::string& name, const std::function<void(mc::safetensors_writer&)>& extra, bool default_w13_scale = true) {
+        const fs::path dir = scratch("checked_" + name);
+        mc::safetensors_writer w;
+        w.add_values<std::uint8_t>(p + ".w13_weight", mc::st_dtype::U8, {experts, 2 * inter, hidden / 2}, w13);
+        if (default_w13_scale) w.add_values<std::uint8_t>(p + ".w13_weight_scale", mc::st_dtype::U8, {experts, 2 * inter, hidden / 32}, w13s);
+        w.add_values<std::uint8_t>(p + ".w2_weight", mc::st_dtype::U8, {experts, hidden, inter / 2}, w2);
+        w.add_values<std::uint8_t>(p + ".w2_weight_scale", mc::st_dtype::U8, {experts, hidden, inter / 32}, w2s);
+        extra(w);
+        w.write(dir / "model.safetensors");
+        std::ofstream(dir / "config.json") << R"({"quantization_config": {"quant_method": "quark", "exclude": [],
+            "global_quant_config": {"weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}, "input_tensors": null}}})";
+        const mc::checkpoint_reader reader(dir);
+        return reader.load_moe(p);
+    };
+    auto expect_format_error = [&](const std::function<void()>& fn, const std::string& fragment) {
+        try {
+            fn();
+            ADD_FAILURE() << "accepted; expected an error containing '" << fragment << "'";
+        } catch (const mc::format_error& e) {
+            EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+        }
+    };
+    EXPECT_NO_THROW((void)load_with("good", [](mc::safetensors_writer&) {}));
+    const std::vector<float> ones(static_cast<std::size_t>(experts * 2 * inter * hidden / 32), 1.0f);
+    expect_format_error([&] {
+        (void)load_with("f32_scale", [&](mc::safetensors_writer& w) {
+            w.add_values<float>(p + ".w13_weight_scale", mc::st_dtype::F32, {experts, 2 * inter, hidden / 32}, ones);
+        }, false);
+    }, "tensor 'blocks.0.moe.w13_weight_scale' is F32 [3, 64, 2], expected U8 (e8m0) [3, 64, 2]");
+    expect_format_error([&] {
+        (void)load_with("transposed_scale", [&](mc::safetensors_writer& w) {
+            w.add_values<std::uint8_t>(p + ".w13_weight_scale", mc::st_dtype::U8, {experts, hidden / 32, 2 * inter}, w13s);
+        }, false);
+    }, "is U8 [3, 2, 64], expected U8 (e8m0) [3, 64, 2]");
+    expect_format_error([&] {
+        (void)load_with("bias_shape", [&](mc::safetensors_writer& w) {
+            w.add_values<float>(p + ".w2_bias", mc::st_dtype::F32, {hidden, experts}, normal(experts * hidden, 0.1f, 3));
+        });
+    }, "tensor 'blocks.0.moe.w2_bias' is F32 [64, 3], expected F32, BF16 or F16 [3, 64]");
+    expect_format_error([&] {
+        (void)load_with("mx_global", [&](mc::safetensors_writer& w) {
+            w.add_values<float>(p + ".w13_weight_scale_2", mc::st_dtype::F32, {experts, 2}, std::vector<float>(experts * 2, 1.0f));
+        });
+    }, "mxfp4 experts with an NVFP4 global scale tensor");
+}
+
+TEST(MoeCheckpoint, StackedNvfp4ScalarsAreCheckedByShape) {
+    const auto s = quantize_experts<ms::format::nvfp4>();
+    std::vector<std::uint8_t> w13, w13s, w2, w2s;
+    for (std::int64_t e = 0; e < experts; ++e) {
+        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
+            w13.insert(w13.end(), q->codes.begin(), q->codes.end());
+            w13s.insert(w13s.end(), q->scales.begin(), q->scales.end());
+        }
+        w2.insert(w2.end(), s.down[static_cast<std::size_t>(e)].codes.begin(), s.down[static_cast<std::size_t>(e)].codes.end());
+        w2s.insert(w2s.end(), s.down[static_cast<std::size_t>(e)].scales.begin(), s.down[static_cast<std::size_t>(e)].scales.end());
+    }
+    const fs::path dir = scratch("scalars");
+    const std::string p = "m.experts";
+    mc::safetensors_writer w;
+    w.add_values<std::uint8_t>(p + ".w13_weight", mc::st_dtype::U8, {experts, 2 * inter, hidden / 2}, w13);
+    w.add_values<std::uint8_t>(p + ".w13_weight_scale", mc::st_dtype::F8_E4M3, {experts, 2 * inter, hidden / 16}, w13s);
+    w.add_values<float>(p + ".w13_weight_scale_2", mc::st_dtype::F32, {2, experts}, std::vector<float>(2 * experts, 1e-3f));  // [2, E]: transposed
+    w.add_values<std::uint8_t>(p + ".w2_weight", mc::st_dtype::U8, {experts, hidden, inter / 2}, w2);
+    w.add_values<std::uint8_t>(p + ".w2_weight_scale", mc::st_dtype::F8_E4M3, {experts, hidden, inter / 16}, w2s);
+    w.add_values<float>(p + ".w2_weight_scale_2", mc::st_dtype::F32, {experts}, std::vector<float>(experts, 1e-3f));
+    w.write(dir / "model.safetensors");
+    std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+    const mc::checkpoint_reader reader(dir);
+    try {
+        (void)reader.load_moe(p);
+        ADD_FAILURE() << "a [2, E] global scale accepted";
+    } catch (const mc::format_error& e) {
+        EXPECT_NE(std::string(e.what()).find("tensor 'm.experts.w13_weight_scale_2' is F32 [2, 3], expected F32 [3] or [3, 2]"), std::string::npos)
+            << e.what();
+    }
 }

@@ -1,0 +1,272 @@
+// Regression tests of bad checkpoints and exports that once crashed, read out of bounds, ran the
+// wrong model or left a folder half-written (issue "Reliability hardening"). Each test builds the
+// bad input by hand and checks the error names the problem — or, for exports, that the folder on
+// disk is exactly what it was, or exactly the new checkpoint.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "microscale/checkpoint/export.hpp"
+#include "microscale/checkpoint/loader.hpp"
+#include "support/scratch.hpp"
+
+namespace ms = microscale;
+namespace mc = microscale::checkpoint;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("hardening", name); }
+
+std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed); }
+
+/// `fn` throws E whose message contains `fragment`.
+template <class E, class Fn>
+void expect_error(Fn&& fn, const std::string& fragment) {
+    try {
+        fn();
+        ADD_FAILURE() << "no exception; expected one containing '" << fragment << "'";
+    } catch (const E& e) {
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+}
+
+/// Every regular file under `dir` with its bytes (names relative to dir).
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (!e.is_regular_file()) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        out[fs::relative(e.path(), dir).string()] = bytes.str();
+    }
+    return out;
+}
+
+/// Names in `parent` that start with "." and hold "microscale-": staging folders left behind.
+std::vector<std::string> leftovers(const fs::path& parent) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(parent)) {
+        const std::string name = e.path().filename().string();
+        if (name.starts_with(".") && name.find("microscale-") != std::string::npos) out.push_back(name);
+    }
+    return out;
+}
+
+/// A bf16-free fp32 model: `layers` MLPs with gate/up/down (fused gate_up), plus a 1-D norm.
+fs::path write_model(const fs::path& dir, int layers, std::uint32_t seed, bool nan_in_last = false) {
+    mc::safetensors_writer w;
+    for (int l = 0; l < layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".mlp.";
+        for (const char* name : {"gate_proj", "up_proj"}) {
+            auto v = normal(64 * 128, 0.02f, seed++);
+            if (nan_in_last && l == layers - 1) v[5] = std::numeric_limits<float>::quiet_NaN();
+            w.add_values<float>(p + name + ".weight", mc::st_dtype::F32, {64, 128}, v);
+        }
+        w.add_values<float>(p + "down_proj.weight", mc::st_dtype::F32, {128, 64}, normal(128 * 64, 0.02f, seed++));
+    }
+    w.add_values<float>("model.norm.weight", mc::st_dtype::F32, {128}, std::vector<float>(128, 1.0f));
+    const fs::path file = dir / "bf16.safetensors";
+    w.write(file);
+    return file;
+}
+
+void write_modelopt_config(const fs::path& dir) {
+    std::ofstream(dir / "hf_quant_config.json")
+        << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+}
+
+}  // namespace
+
+// ---- weights that are not 2-D ---------------------------------------------------------------------
+
+TEST(Hardening, WeightsThatAreNot2DAreNamedNotReadOutOfBounds) {
+    const fs::path dir = scratch("ranks");
+    mc::safetensors_writer w;
+    w.add_values<float>("scalar.weight", mc::st_dtype::F32, {}, std::vector<float>{1.0f});
+    w.add_values<float>("norm.weight", mc::st_dtype::F32, {64}, std::vector<float>(64, 1.0f));
+    w.add_values<std::uint8_t>("packed1d.weight", mc::st_dtype::U8, {32}, std::vector<std::uint8_t>(32));
+    w.add_values<std::uint8_t>("packed0d.weight", mc::st_dtype::U8, {}, std::vector<std::uint8_t>(1));
+    w.add_values<float>("dense.weight", mc::st_dtype::F32, {4, 32}, std::vector<float>(128, 0.5f));
+    w.write(dir / "model.safetensors");
+    write_modelopt_config(dir);
+    const mc::checkpoint_reader reader(dir);
+    // 1-D floating tensors are not linear layers; quantized modules of any rank are listed, so that
+    // a malformed one is reported rather than dropped
+    auto names = reader.module_names();
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"dense", "packed0d", "packed1d"}));
+    expect_error<mc::format_error>([&] { (void)reader.describe("scalar"); }, "tensor 'scalar.weight' is F32 []; a linear module's weight is 2-D");
+    expect_error<mc::format_error>([&] { (void)reader.load_linear("norm"); }, "tensor 'norm.weight' is F32 [64]; a linear module's weight is 2-D");
+    expect_error<mc::format_error>([&] { (void)reader.describe("packed1d"); }, "packed1d: tensor 'packed1d.weight' is U8 [32]");
+    expect_error<mc::format_error>([&] { (void)reader.describe("packed0d"); }, "[N, K packed]");
+    EXPECT_EQ(reader.describe("dense").n, 4);
+}
+
+// ---- block scales and shard indexes ---------------------------------------------------------------
+
+TEST(Hardening, NegativeE4m3BlockScaleIsRejected) {
+    const fs::path dir = scratch("negative_scale");
+    auto q = ms::format::quantize_weight<ms::format::nvfp4>(normal(8 * 32, 0.02f, 1), 8, 32);
+    q.scales[3] = 0xB8;  // -1.0 in e4m3: ModelOpt's amax / 6 is never negative
+    mc::safetensors_writer w;
+    w.add_values<std::uint8_t>("l.weight", mc::st_dtype::U8, {8, 16}, q.codes);
+    w.add_values<std::uint8_t>("l.weight_scale", mc::st_dtype::F8_E4M3, {8, 2}, q.scales);
+    w.add_values<float>("l.weight_scale_2", mc::st_dtype::F32, {}, std::vector<float>{q.global_scale});
+    w.write(dir / "model.safetensors");
+    write_modelopt_config(dir);
+    const mc::checkpoint_reader reader(dir);
+    expect_error<std::invalid_argument>([&] { (void)reader.load_linear("l"); }, "scale byte 3 (0xB8) is a negative e4m3 block scale");
+}
+
+TEST(Hardening, IndexThatMapsATensorToTheWrongShardIsAnError) {
+    const fs::path dir = scratch("index");
+    mc::safetensors_writer a, b;
+    a.add_values<float>("x.weight", mc::st_dtype::F32, {2, 16}, std::vector<float>(32, 1.0f));
+    b.add_values<float>("y.weight", mc::st_dtype::F32, {2, 16}, std::vector<float>(32, 2.0f));
+    a.write(dir / "model-00001-of-00002.safetensors");
+    b.write(dir / "model-00002-of-00002.safetensors");
+    std::ofstream(dir / "model.safetensors.index.json")
+        << R"({"weight_map": {"x.weight": "model-00002-of-00002.safetensors", "y.weight": "model-00001-of-00002.safetensors"}})";
+    expect_error<mc::format_error>([&] { mc::tensor_store store(dir); },
+                                   "safetensors, which does not hold it (");
+}
+
+// ---- exports: all or nothing ----------------------------------------------------------------------
+
+TEST(Hardening, ReexportReplacesAnOldShardedCheckpointWhole) {
+    const fs::path dir = scratch("reexport");
+    const mc::safetensors_file in(write_model(dir, 3, 1));
+    const fs::path out = dir / "out";
+    mc::export_options o;
+    o.scheme = "w_nvfp4";
+    o.max_shard_bytes = 8000;  // several shards and an index
+    const auto first = mc::export_checkpoint(in, out, o);
+    ASSERT_TRUE(fs::exists(out / "model.safetensors.index.json"));
+    std::ofstream(out / "tokenizer.json") << "{}";  // a file of the user's, beside the checkpoint
+
+    // an existing checkpoint is refused, and left as it was
+    const auto before = snapshot(out);
+    o.max_shard_bytes = 5'000'000'000ull;
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(in, out, o); },
+                                        "already holds a checkpoint (hf_quant_config.json, model-00001-of-0000");
+    EXPECT_EQ(snapshot(out), before);
+
+    // with overwrite, the single-file export replaces the index and every old shard
+    o.overwrite = true;
+    o.scheme = "w_nvfp4_a_nvfp4";
+    const auto second = mc::export_checkpoint(in, out, o);
+    EXPECT_EQ(second.files, (std::vector<std::string>{"model.safetensors", "hf_quant_config.json"}));
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path().filename().string());
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{"hf_quant_config.json", "model.safetensors", "tokenizer.json"}));
+    const mc::checkpoint_reader reader(out);
+    EXPECT_EQ(reader.tensors().shard_count(), 1u);
+    EXPECT_EQ(reader.describe("model.layers.0.mlp.down_proj").scheme, "w_nvfp4_a_nvfp4");  // the new model, not the old one
+    EXPECT_TRUE(leftovers(dir).empty());
+}
+
+TEST(Hardening, FailedExportLeavesTheFolderAsItWas) {
+    const fs::path dir = scratch("failed");
+    const fs::path out = dir / "out";
+    mc::export_options o;
+    o.scheme = "w_mxfp4";
+    o.max_shard_bytes = 8000;
+    {
+        const mc::safetensors_file good(write_model(dir, 3, 1));
+        (void)mc::export_checkpoint(good, out, o);
+    }
+    const auto before = snapshot(out);
+    fs::create_directories(dir / "bad");
+    const mc::safetensors_file bad(write_model(dir / "bad", 3, 50, /*nan_in_last=*/true));
+    o.overwrite = true;
+    o.scheme = "w_mxfp6_e2m3";
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(bad, out, o); }, "NaN");
+    EXPECT_EQ(snapshot(out), before);  // no mix of new and old shards
+    EXPECT_TRUE(leftovers(dir).empty());
+    // and an export into a new folder that fails leaves no folder at all
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(bad, dir / "fresh", o); }, "NaN");
+    EXPECT_FALSE(fs::exists(dir / "fresh"));
+    EXPECT_TRUE(leftovers(dir).empty());
+}
+
+TEST(Hardening, ExportNeverReplacesItsOwnInput) {
+    const fs::path dir = scratch("self");
+    mc::safetensors_writer w;
+    w.add_values<float>("l.weight", mc::st_dtype::F32, {4, 32}, normal(128, 0.02f, 3));
+    w.write(dir / "model.safetensors");
+    const auto before = snapshot(dir);
+    const mc::safetensors_file in(dir / "model.safetensors");
+    mc::export_options o;
+    o.scheme = "w_nvfp4";
+    o.overwrite = true;  // not even then
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(in, dir, o); }, "which is its input");
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(in, dir / "." / "", o); }, "which is its input");
+    EXPECT_EQ(snapshot(dir), before);
+    // an output path that is a file is refused
+    expect_error<std::invalid_argument>([&] { (void)mc::export_checkpoint(in, dir / "model.safetensors", o); }, "exists and is not a folder");
+}
+
+TEST(Hardening, ExcludingOneShardOfAFusedGroupExcludesTheGroup) {
+    const fs::path dir = scratch("fused_exclude");
+    const mc::safetensors_file in(write_model(dir, 2, 7));
+    mc::export_options o;
+    o.scheme = "w_mxfp4";
+    o.exclude = {"model.layers.1.mlp.gate_proj", "nothing.matches.this", "model.layers.0"};
+    const auto report = mc::export_checkpoint(in, dir / "out", o);
+    // model.layers.0 is a dotted prefix: every module under it; gate_proj of layer 1 takes up_proj along
+    auto excluded = report.excluded;
+    std::sort(excluded.begin(), excluded.end());
+    EXPECT_EQ(excluded, (std::vector<std::string>{"model.layers.0.mlp.down_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj",
+                                                   "model.layers.1.mlp.gate_proj", "model.layers.1.mlp.up_proj"}));
+    EXPECT_EQ(report.quantized, std::vector<std::string>{"model.layers.1.mlp.down_proj"});
+    ASSERT_EQ(report.warnings.size(), 1u);
+    EXPECT_NE(report.warnings[0].find("exclude pattern 'nothing.matches.this' matches no module"), std::string::npos) << report.warnings[0];
+    bool noted = false;
+    for (const auto& n : report.notes) noted = noted || n.find("model.layers.1.mlp.up_proj is left in floating point too") != std::string::npos;
+    EXPECT_TRUE(noted);
+    // the fused layer the engines build is then one floating-point layer
+    const mc::checkpoint_reader reader(dir / "out");
+    const auto info = reader.describe("model.layers.1.mlp.gate_up_proj");
+    EXPECT_FALSE(info.quantized);
+    EXPECT_EQ(info.n, 128);
+}
+
+// ---- error messages ---------------------------------------------------------------------------------
+
+TEST(Hardening, WriteErrorsNameTheUsersPath) {
+    const fs::path dir = scratch("write_errors");
+    mc::safetensors_writer w;
+    w.add_values<float>("x", mc::st_dtype::F32, {1}, std::vector<float>{1.0f});
+    const fs::path target = dir / "missing-folder" / "y.safetensors";
+    try {
+        w.write(target);
+        ADD_FAILURE() << "wrote into a missing folder";
+    } catch (const mc::format_error& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind(target.string() + ": cannot create", 0), 0u) << what;
+        EXPECT_EQ(what.find(".tmp"), std::string::npos) << what;
+    }
+    fs::create_directories(dir / "a-folder.safetensors");
+    expect_error<mc::format_error>([&] { w.write(dir / "a-folder.safetensors"); }, (dir / "a-folder.safetensors").string() + ": cannot write");
+}
+
+TEST(Hardening, HugeRegexPatternIsNotEchoedWhole) {
+    const std::string pattern(100'000, '(');
+    const std::string text = R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
+        "config_groups": {"g": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "float", "strategy": "tensor_group", "group_size": 16}}},
+        "ignore": ["re:)" + pattern + R"("]}})";
+    try {
+        (void)mc::parse_quant_config_text(text, "config.json");
+        ADD_FAILURE() << "accepted";
+    } catch (const mc::config_error& e) {
+        const std::string what = e.what();
+        EXPECT_LT(what.size(), 400u) << what.substr(0, 400);
+        EXPECT_NE(what.find("(100000 characters)"), std::string::npos) << what.substr(0, 400);
+    }
+}
