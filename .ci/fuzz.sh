@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the checkpoint parsers (tests/fuzz) for a bounded time each: builds the libFuzzer targets
-# with clang + ASan + UBSan, runs each on a writable copy of its seed corpus with its dictionary,
-# and fails if any of them finds a crash (a sanitizer report, an unexpected exception, a failed
-# invariant, a timeout or an out-of-memory).
+# Fuzzes the checkpoint parsers and the MoE loader (tests/fuzz) for a bounded time each: builds
+# the libFuzzer targets with clang + ASan + UBSan, runs each on a writable copy of its seed corpus
+# with its dictionary, and fails if any of them finds a crash (a sanitizer report, an unexpected
+# exception, a failed invariant, a timeout or an out-of-memory).
 #
 #   bash .ci/fuzz.sh [BUILD_DIR]        # BUILD_DIR defaults to build-fuzz
 #   FUZZ_SECONDS=300 bash .ci/fuzz.sh   # seconds per fuzzer (default 60)
@@ -28,6 +28,8 @@ fuzzer_runtime || missing+=("libclang-rt-$version-dev")
 command -v cmake >/dev/null || missing+=(cmake)
 [ -f /usr/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake ] || [ -f /usr/lib/cmake/nlohmann_json/nlohmann_jsonConfig.cmake ] ||
   missing+=(nlohmann-json3-dev)
+[ -f /usr/share/eigen3/cmake/Eigen3Config.cmake ] || [ -f /usr/lib/cmake/eigen3/Eigen3Config.cmake ] ||
+  missing+=(libeigen3-dev)  # fuzz_moe_loader runs the emulation backend's MoE kernels
 if [ ${#missing[@]} -gt 0 ]; then
   echo "fuzz: installing ${missing[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -43,10 +45,17 @@ cmake --build "$build" -j 2
 
 # --- run ----------------------------------------------------------------------------------------
 work=$(mktemp -d /tmp/microscale-fuzz.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# fuzz_moe_loader rewrites a checkpoint folder under $TMPDIR every input: keep it in memory where
+# there is /dev/shm, and removed even after a crash
+scratch=$(mktemp -d /dev/shm/microscale-fuzz.XXXXXX 2>/dev/null || mktemp -d "$work/scratch.XXXXXX")
+trap 'rm -rf "$work" "$scratch"' EXIT
 failed=0
 summaries=()
-for name in safetensors quant_config; do
+# stack traces need llvm-symbolizer: this clang's, else whichever is on PATH
+for symbolizer in "/usr/lib/llvm-$version/bin/llvm-symbolizer" "$(command -v llvm-symbolizer || true)"; do
+  if [ -n "$symbolizer" ] && [ -x "$symbolizer" ]; then export ASAN_SYMBOLIZER_PATH="$symbolizer"; break; fi
+done
+for name in safetensors quant_config moe_loader; do
   exe="$build/fuzz_$name"
   corpus="$work/corpus_$name"
   findings="$build/findings/$name"
@@ -56,7 +65,7 @@ for name in safetensors quant_config; do
   echo
   echo "=== fuzz_$name: ${seconds}s (log: $log)"
   rc=0
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TMPDIR="$scratch" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$exe" "$corpus" -dict="tests/fuzz/$name.dict" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || rc=$?
   tail -n 25 "$log" | grep -E '^(==[0-9]+==|SUMMARY|Done|stat::)|ERROR|Test unit written' || true

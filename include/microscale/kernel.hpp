@@ -92,6 +92,18 @@ constexpr name_buffer make_kernel_name(std::string_view format, bool quantized_a
 }
 
 namespace detail {
+/// The scheme (`whole` false) or kernel name of valid policies; empty for invalid ones (their
+/// static_assert is then the only error).
+template <bool Valid, class Format, class Activation, class Layout, class Backend>
+consteval name_buffer policy_name(bool whole) {
+    if constexpr (Valid) {
+        return whole ? make_kernel_name(Format::name, Activation::quantized, Layout::name, Backend::name)
+                     : make_scheme_name(Format::name, Activation::quantized);
+    } else {
+        return name_buffer{};
+    }
+}
+
 // Stands in for the backend when a rule is broken, so that the rule's static_assert is the only
 // error the compiler reports.
 struct invalid_impl {
@@ -176,16 +188,10 @@ class linear_kernel {
     using impl = typename detail::backend_impl<policies_valid && element_width_ok() && block_packing_ok() &&
                                                    scale_byte_ok() && backend_builds_it(),
                                                Format, Activation, Layout, Backend>::type;
-    static consteval name_buffer make_name(bool whole) {
-        if constexpr (policies_valid) {
-            return whole ? make_kernel_name(Format::name, Activation::quantized, Layout::name, Backend::name)
-                         : make_scheme_name(Format::name, Activation::quantized);
-        } else {
-            return name_buffer{};
-        }
-    }
-    static constexpr name_buffer scheme_storage = make_name(false);
-    static constexpr name_buffer name_storage = make_name(true);
+    // the names come from a function outside the class: a static data member's initialiser is not
+    // a complete-class context, so clang rejects a call to a consteval member there
+    static constexpr name_buffer scheme_storage = detail::policy_name<policies_valid, Format, Activation, Layout, Backend>(false);
+    static constexpr name_buffer name_storage = detail::policy_name<policies_valid, Format, Activation, Layout, Backend>(true);
 
 public:
     using format_type = Format;

@@ -239,6 +239,11 @@ public:
                 for (std::int64_t i = 0; i < inter; ++i)
                     h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
             });
+            if (!detail::all_finite(h, dtype::f32, m * inter)) {  // name it here, not as a bad x of the down projection
+                const std::int64_t at = std::find_if(h, h + m * inter, [](float v) { return !std::isfinite(v); }) - h;
+                fail(detail::cat("expert ", e, ": the hidden activation silu(g)·u of token ", rows[static_cast<std::size_t>(at / inter)] / top_k,
+                                 " is not finite (its gate / up products overflow fp32)"));
+            }
             float* o = expert_out.reserve(static_cast<std::size_t>(m * k));
             const const_vector_view b2{p.w2_bias.empty() ? nullptr : p.w2_bias.data() + e * k, dtype::f32, k};
             linear::apply(p.w2[static_cast<std::size_t>(e)], {h, dtype::f32, m, inter}, {o, dtype::f32, m, k}, p.w2_bias.empty() ? nullptr : &b2,

@@ -270,3 +270,75 @@ TEST(Hardening, HugeRegexPatternIsNotEchoedWhole) {
         EXPECT_NE(what.find("(100000 characters)"), std::string::npos) << what.substr(0, 400);
     }
 }
+
+// ---- MoE findings of the MoE-loader fuzzer ---------------------------------------------------------
+
+namespace {
+void write_quark_config(const fs::path& dir) {
+    std::ofstream(dir / "config.json") << R"({"quantization_config": {"quant_method": "quark", "exclude": [],
+        "global_quant_config": {"weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}, "input_tensors": null}}})";
+}
+}  // namespace
+
+TEST(Hardening, EmptyStackedExpertsAreAnErrorNotA1e8Loop) {
+    // 684 bytes once made load_moe loop over 10^8 experts of zero rows
+    const fs::path dir = scratch("moe_empty");
+    mc::safetensors_writer w;
+    w.add_values<std::uint8_t>("x.w13_weight", mc::st_dtype::U8, {100'000'000, 0, 16}, std::vector<std::uint8_t>{});
+    w.add_values<std::uint8_t>("x.w13_weight_scale", mc::st_dtype::U8, {100'000'000, 0, 1}, std::vector<std::uint8_t>{});
+    w.add_values<std::uint8_t>("x.w2_weight", mc::st_dtype::U8, {100'000'000, 32, 0}, std::vector<std::uint8_t>{});
+    w.add_values<std::uint8_t>("x.w2_weight_scale", mc::st_dtype::U8, {100'000'000, 32, 0}, std::vector<std::uint8_t>{});
+    w.write(dir / "model.safetensors");
+    write_quark_config(dir);
+    const mc::checkpoint_reader reader(dir);
+    expect_error<mc::format_error>([&] { (void)reader.load_moe("x"); }, "x: stacked experts [100000000, 0, 16] are empty");
+}
+
+TEST(Hardening, PerExpertLayerWithAMissingGateIsAnError) {
+    // expert 1's gate_proj missing: the layer once loaded with E = 1 and dropped expert 1 silently
+    const fs::path dir = scratch("moe_gap");
+    mc::safetensors_writer w;
+    for (int e = 0; e < 2; ++e)
+        for (const char* part : {"gate_proj", "up_proj", "down_proj"}) {
+            if (e == 1 && std::string(part) == "gate_proj") continue;
+            const bool down = std::string(part) == "down_proj";
+            const std::int64_t n = down ? 64 : 32, k = down ? 32 : 64;
+            const std::string p = "moe." + std::to_string(e) + "." + part;
+            w.add_values<std::uint8_t>(p + ".weight", mc::st_dtype::U8, {n, k / 2}, std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 2), 0x21));
+            w.add_values<std::uint8_t>(p + ".weight_scale", mc::st_dtype::U8, {n, k / 32}, std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 32), 127));
+        }
+    w.add_values<std::uint8_t>("other.0.gate_proj.weight_scale", mc::st_dtype::U8, {1, 1}, std::vector<std::uint8_t>{127});
+    w.write(dir / "model.safetensors");
+    write_quark_config(dir);
+    const mc::checkpoint_reader reader(dir);
+    // a lone scale tensor named like an expert's is not an MoE layer
+    EXPECT_EQ(reader.moe_names(), std::vector<std::string>{"moe"});
+    expect_error<mc::format_error>([&] { (void)reader.describe_moe("moe"); }, "belongs to expert 1, but expert 1 has no gate_proj");
+}
+
+TEST(Hardening, OverflowingHiddenActivationIsNamedAsSuch) {
+    // e8m0 scales of 2^127: finite x, but the gate / up products overflow fp32; the error once named
+    // "x[0, 0] is NaN" of an inner kernel the caller never called
+    ms::moe_weights w;
+    w.format = "mxfp4";
+    w.experts = 1;
+    w.hidden = 64;
+    w.intermediate = 32;
+    w.name = "moe";
+    auto big = ms::format::quantize_weight<ms::format::mxfp4>(std::vector<float>(64 * 64, 1.0f), 64, 64);
+    std::fill(big.scales.begin(), big.scales.end(), std::uint8_t{254});
+    w.w13.push_back(big);
+    w.w2.push_back(ms::format::quantize_weight<ms::format::mxfp4>(std::vector<float>(64 * 32, 1.0f), 64, 32));
+    for (const char* backend : {"emulation", "simd"}) {
+        ms::selection_options so;
+        so.forced_backend = backend;
+        const auto layer = ms::create_moe("w_mxfp4", w, ms::dtype::f32, so);
+        const std::vector<float> x(64, 1.0f);
+        std::vector<float> y(64);
+        const std::vector<std::int32_t> ids{0};
+        const std::vector<float> weights{1.0f};
+        expect_error<std::invalid_argument>(
+            [&] { layer->apply({x.data(), ms::dtype::f32, 1, 64}, ids, weights, 1, {y.data(), ms::dtype::f32, 1, 64}); },
+            "moe.w_mxfp4.linear." + std::string(backend) + ": expert 0: the hidden activation silu(g)·u of token 0 is not finite");
+    }
+}

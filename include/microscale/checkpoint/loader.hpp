@@ -321,8 +321,10 @@ public:
                 const std::string s(stacked);
                 if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) out.insert(name.substr(0, name.size() - s.size()));
             }
-            const auto pos = name.find(".0.gate_proj.weight");
-            if (pos != std::string::npos) out.insert(name.substr(0, pos));
+            for (const char* per_expert : {".0.gate_proj.weight", ".0.gate_proj.weight_packed"}) {
+                const std::string s(per_expert);
+                if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) out.insert(name.substr(0, name.size() - s.size()));
+            }
         }
         return {out.begin(), out.end()};
     }
@@ -337,6 +339,19 @@ public:
         if (is_stored(prefix + ".0.gate_proj")) {
             info.layout = "per-expert";
             while (is_stored(detail::cat(prefix, ".", info.experts, ".gate_proj"))) ++info.experts;
+            // experts are numbered 0..E-1 without gaps: a stored tensor of expert >= E (a missing
+            // gate_proj) would otherwise be dropped silently
+            for (const auto& n : store_.names()) {
+                if (n.size() <= prefix.size() + 1 || n.compare(0, prefix.size() + 1, prefix + ".") != 0) continue;
+                const std::string rest = n.substr(prefix.size() + 1);
+                const auto dot = rest.find('.');
+                if (dot == 0 || dot == std::string::npos || dot > 9 ||
+                    !std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(dot), [](char c) { return c >= '0' && c <= '9'; }))
+                    continue;
+                if (std::stoll(rest.substr(0, dot)) >= info.experts)
+                    throw format_error(detail::cat(prefix, ": tensor '", n, "' belongs to expert ", rest.substr(0, dot), ", but expert ", info.experts,
+                                                   " has no gate_proj (experts are numbered 0..E-1)"));
+            }
             for (std::int64_t e = 0; e < info.experts; ++e)
                 for (const char* part : {"gate_proj", "up_proj", "down_proj"}) {
                     const std::string m = detail::cat(prefix, ".", e, ".", part);
@@ -378,6 +393,8 @@ public:
         info.experts = w13.shape[0];
         info.intermediate = w13.shape[1] / 2;
         info.hidden = elements(w13.shape[2]);
+        if (info.experts <= 0 || info.intermediate <= 0 || info.hidden <= 0)
+            throw format_error(detail::cat(prefix, ": stacked experts ", w13.shape_string(), " are empty (E, 2I and K must be positive)"));
         if (w13.shape[1] % 2 != 0 || w2.shape[1] != info.hidden || elements(w2.shape[2]) != info.intermediate)
             throw format_error(detail::cat(prefix, ": w13 ", w13.shape_string(), " and w2 ", w2.shape_string(), " do not describe the same experts"));
         for (const auto& n : store_.names())
