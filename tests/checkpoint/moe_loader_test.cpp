@@ -42,6 +42,24 @@ expert_set quantize_experts() {
     return s;
 }
 
+/// The experts' codes and scales stacked as [E, 2I, ·] (gate rows, then up rows) and [E, K, ·].
+struct stacked_bytes {
+    std::vector<std::uint8_t> w13, w13s, w2, w2s;
+};
+stacked_bytes stack_experts(const expert_set& s) {
+    stacked_bytes b;
+    for (std::int64_t e = 0; e < experts; ++e) {
+        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
+            b.w13.insert(b.w13.end(), q->codes.begin(), q->codes.end());
+            b.w13s.insert(b.w13s.end(), q->scales.begin(), q->scales.end());
+        }
+        const auto& d = s.down[static_cast<std::size_t>(e)];
+        b.w2.insert(b.w2.end(), d.codes.begin(), d.codes.end());
+        b.w2s.insert(b.w2s.end(), d.scales.begin(), d.scales.end());
+    }
+    return b;
+}
+
 /// The experts as the loader must build them: gate rows then up rows, block scales re-rounded to
 /// the larger global scale (recomputed here from the definition, independently of the loader).
 ms::moe_weights expected_stacked(const expert_set& s, const std::string& format) {
@@ -185,15 +203,7 @@ TEST(MoeCheckpoint, CompressedTensorsStackedLayout) {
 TEST(MoeCheckpoint, QuarkStackedWithBiases) {
     const fs::path dir = scratch("quark");
     const auto s = quantize_experts<ms::format::mxfp4>();
-    std::vector<std::uint8_t> w13, w13s, w2, w2s;
-    for (std::int64_t e = 0; e < experts; ++e) {
-        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
-            w13.insert(w13.end(), q->codes.begin(), q->codes.end());
-            w13s.insert(w13s.end(), q->scales.begin(), q->scales.end());
-        }
-        w2.insert(w2.end(), s.down[static_cast<std::size_t>(e)].codes.begin(), s.down[static_cast<std::size_t>(e)].codes.end());
-        w2s.insert(w2s.end(), s.down[static_cast<std::size_t>(e)].scales.begin(), s.down[static_cast<std::size_t>(e)].scales.end());
-    }
+    const auto [w13, w13s, w2, w2s] = stack_experts(s);
     const auto b13 = normal(experts * 2 * inter, 0.1f, 1), b2 = normal(experts * hidden, 0.1f, 2);
     mc::safetensors_writer w;
     const std::string p = "blocks.0.moe";
@@ -241,15 +251,7 @@ TEST(MoeCheckpoint, MalformedExperts) {
 // gave outputs of 244 where the answer is <= 0.31, and a transposed [E, K/32, 2I] scale was accepted.
 TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
     const auto s = quantize_experts<ms::format::mxfp4>();
-    std::vector<std::uint8_t> w13, w13s, w2, w2s;
-    for (std::int64_t e = 0; e < experts; ++e) {
-        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
-            w13.insert(w13.end(), q->codes.begin(), q->codes.end());
-            w13s.insert(w13s.end(), q->scales.begin(), q->scales.end());
-        }
-        w2.insert(w2.end(), s.down[static_cast<std::size_t>(e)].codes.begin(), s.down[static_cast<std::size_t>(e)].codes.end());
-        w2s.insert(w2s.end(), s.down[static_cast<std::size_t>(e)].scales.begin(), s.down[static_cast<std::size_t>(e)].scales.end());
-    }
+    const auto [w13, w13s, w2, w2s] = stack_experts(s);
     const std::string p = "blocks.0.moe";
     // writes the Quark stacked layout with `change` applied to the writer before the w2 tensors
     auto load_with = [&](const std::string& name, const std::function<void(mc::safetensors_writer&)>& extra, bool default_w13_scale = true) {
@@ -300,15 +302,7 @@ TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
 
 TEST(MoeCheckpoint, StackedNvfp4ScalarsAreCheckedByShape) {
     const auto s = quantize_experts<ms::format::nvfp4>();
-    std::vector<std::uint8_t> w13, w13s, w2, w2s;
-    for (std::int64_t e = 0; e < experts; ++e) {
-        for (const auto* q : {&s.gate[static_cast<std::size_t>(e)], &s.up[static_cast<std::size_t>(e)]}) {
-            w13.insert(w13.end(), q->codes.begin(), q->codes.end());
-            w13s.insert(w13s.end(), q->scales.begin(), q->scales.end());
-        }
-        w2.insert(w2.end(), s.down[static_cast<std::size_t>(e)].codes.begin(), s.down[static_cast<std::size_t>(e)].codes.end());
-        w2s.insert(w2s.end(), s.down[static_cast<std::size_t>(e)].scales.begin(), s.down[static_cast<std::size_t>(e)].scales.end());
-    }
+    const auto [w13, w13s, w2, w2s] = stack_experts(s);
     const fs::path dir = scratch("scalars");
     const std::string p = "m.experts";
     mc::safetensors_writer w;
