@@ -107,6 +107,24 @@ TEST(Hardening, WeightsThatAreNot2DAreNamedNotReadOutOfBounds) {
     EXPECT_EQ(reader.describe("dense").n, 4);
 }
 
+// Found by the CLI property test under AddressSanitizer: a compressed-tensors module whose
+// .weight_packed is floating point was taken for an unquantized layer, and load_float then
+// dereferenced the missing .weight.
+TEST(Hardening, FloatingPointPackedCodesAreAnError) {
+    const fs::path dir = scratch("float_packed");
+    mc::safetensors_writer w;
+    w.add_values<float>("l.weight_packed", mc::st_dtype::F32, {8, 16}, std::vector<float>(128, 0.5f));
+    w.add_values<std::uint8_t>("l.weight_scale", mc::st_dtype::F8_E4M3, {8, 2}, std::vector<std::uint8_t>(16, 0x38));
+    w.add_values<float>("l.weight_global_scale", mc::st_dtype::F32, {1}, std::vector<float>{1.0f});
+    w.write(dir / "model.safetensors");
+    std::ofstream(dir / "config.json") << R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
+        "config_groups": {"g": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "float", "strategy": "tensor_group", "group_size": 16}}},
+        "ignore": []}})";
+    const mc::checkpoint_reader reader(dir);
+    expect_error<mc::format_error>([&] { (void)reader.describe("l"); }, "tensor 'l.weight_packed' is F32 [8, 16]; packed codes are U8");
+    expect_error<mc::format_error>([&] { (void)reader.load_linear("l"); }, "packed codes are U8");
+}
+
 // ---- block scales and shard indexes ---------------------------------------------------------------
 
 TEST(Hardening, NegativeE4m3BlockScaleIsRejected) {

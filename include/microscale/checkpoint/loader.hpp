@@ -236,6 +236,9 @@ public:
                                            w.shape_string(), "; a linear module's weight is 2-D (",
                                            is_floating(w.dtype) ? "[N, K]" : "[N, K packed]", ")"));
         const layer_resolution rule = resolve_layer(config_, module, fused_);
+        if (packed && w.dtype != st_dtype::U8)
+            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' is ", dtype_name(w.dtype), " ",
+                                           w.shape_string(), "; packed codes are U8"));
         if (is_floating(w.dtype)) {
             info.quantized = false;
             info.convention = "floating-point";
