@@ -144,27 +144,28 @@ int run_demo(const std::vector<std::string>& args) {
         double sqnr_decode, sqnr_prefill, decode_ms, decode_emulation, decode_dense, prefill_ms, prefill_emulation, prefill_dense;
     };
     std::vector<row> table;
-    const std::vector<std::pair<std::string, checkpoint::export_format>> exports = {
-        {"w_nvfp4_a_nvfp4", checkpoint::export_format::modelopt}, {"w_nvfp4_a_nvfp4", checkpoint::export_format::compressed_tensors},
-        {"w_nvfp4", checkpoint::export_format::modelopt},          {"w_nvfp4", checkpoint::export_format::compressed_tensors},
-        {"w_mxfp4_a_mxfp4", checkpoint::export_format::quark},      {"w_mxfp4", checkpoint::export_format::quark},
-        {"w_mxfp6_e2m3_a_mxfp6_e2m3", checkpoint::export_format::quark}, {"w_mxfp6_e2m3", checkpoint::export_format::quark},
-        {"w_mxfp6_e3m2_a_mxfp6_e3m2", checkpoint::export_format::quark}, {"w_mxfp6_e3m2", checkpoint::export_format::quark}};
+    // every scheme of the table (W4A4 before W4A16, as `list` shows them) in every convention that stores its format
+    std::vector<std::pair<std::string, std::string>> exports;
+    for (const std::string_view f : format::format_names)
+        for (const bool aq : {true, false})
+            boost::mp11::mp_for_each<checkpoint::all_conventions>([&](auto c) {
+                if (checkpoint::convention_stores(decltype(c)::name, f)) exports.emplace_back(make_scheme_name(f, aq).view(), decltype(c)::name);
+            });
     selection_options emulation_only;
     emulation_only.forced_backend = "emulation";
     for (const auto& [scheme, fmt] : exports) {
-        const std::string label = detail::cat(scheme, " (", checkpoint::export_format_name(fmt), ")");
+        const std::string label = detail::cat(scheme, " (", fmt, ")");
         progress("exporting " + label);
         checkpoint::export_options eo;
         eo.scheme = scheme;
-        eo.format = fmt;
+        eo.convention = fmt;
         eo.calibration = &calibration_file;
         eo.overwrite = true;  // the demo's own folder: a second run with the same --workdir replaces it
-        const fs::path dir = work / detail::cat(scheme, "-", checkpoint::export_format_name(fmt));
+        const fs::path dir = work / detail::cat(scheme, "-", fmt);
         checkpoint::export_checkpoint(model_file, dir, eo);
         progress("loading and running " + label);
         const checkpoint::checkpoint_reader reader(dir);
-        row r{scheme, std::string(checkpoint::export_format_name(fmt)), "", 0, 0, 0, 0, 0, 0, 0, 0};
+        row r{scheme, fmt, "", 0, 0, 0, 0, 0, 0, 0, 0};
         double signal_d = 0, noise_d = 0, signal_p = 0, noise_p = 0;
         double t_decode = 0, t_decode_emu = 0, t_decode_dense = 0, t_prefill = 0, t_prefill_emu = 0, t_prefill_dense = 0;
         for (const auto& m : runs) {

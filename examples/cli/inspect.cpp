@@ -25,7 +25,7 @@ int run_inspect(const std::vector<std::string>& args) {
     const auto& config = reader.config();
     nlohmann::ordered_json out;
     out["path"] = values["path"].as<std::string>();
-    out["config"] = {{"source", config.source}, {"origin", checkpoint::origin_name(config.origin)}, {"algorithm", config.algorithm},
+    out["config"] = {{"source", config.source}, {"origin", config.convention}, {"algorithm", config.algorithm},
                      {"producer", config.producer}, {"exclude", config.exclude}, {"kv_cache", config.kv_cache}};
     out["config"]["rules"] = nlohmann::ordered_json::array();
     for (const auto& r : config.rules) out["config"]["rules"].push_back({{"scheme", r.scheme}, {"targets", r.targets}});
@@ -108,7 +108,7 @@ int run_inspect(const std::vector<std::string>& args) {
     }
     std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), "
               << reader.tensors().total_bytes() << " bytes of tensors\n"
-              << "config " << config.source << " (" << checkpoint::origin_name(config.origin) << ", " << config.algorithm
+              << "config " << config.source << " (" << config.convention << ", " << config.algorithm
               << (config.producer.empty() ? "" : ", producer " + config.producer) << ")\n";
     for (const auto& r : config.rules) {
         std::cout << "  scheme " << r.scheme << " for";

@@ -42,7 +42,7 @@ int run_quantize(const std::vector<std::string>& args) {
         "module glob (fnmatch) to leave in floating point; also matches the modules under a dotted prefix it matches "
         "(model.layers.0); repeatable, e.g. lm_head, '*.mlp.*'")(
         "calibration", po::value<std::string>(), "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
-        "format", po::value<std::string>(), "modelopt | compressed-tensors (NVFP4), quark (MX); default modelopt / quark")(
+        "format", po::value<std::string>(), "modelopt | compressed-tensors (NVFP4), compressed-tensors (MXFP4), quark (MX); default modelopt / quark")(
         "max-shard-size", po::value<std::int64_t>()->default_value(5'000'000'000), "bytes per output shard (positive)")(
         "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor")(
         "overwrite", "replace a checkpoint already in the output folder (its other files are kept)");
@@ -52,7 +52,7 @@ int run_quantize(const std::vector<std::string>& args) {
     checkpoint::export_options eo;
     eo.scheme = resolve_scheme(values["scheme"].as<std::string>(), kernel_table(), scheme_aliases());
     if (values.count("exclude")) eo.exclude = values["exclude"].as<std::vector<std::string>>();
-    if (values.count("format")) eo.format = checkpoint::parse_export_format(values["format"].as<std::string>());
+    if (values.count("format")) eo.convention = checkpoint::parse_convention(values["format"].as<std::string>());
     eo.mx_rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
     eo.max_shard_bytes = static_cast<std::uint64_t>(positive_option(values, "max-shard-size"));
     eo.overwrite = values.count("overwrite") != 0;
@@ -66,7 +66,7 @@ int run_quantize(const std::vector<std::string>& args) {
     const auto report = checkpoint::export_checkpoint(in, values["output"].as<std::string>(), eo);
 
     std::cout << "quantized " << report.quantized.size() << " linear weights to " << eo.scheme << " ("
-              << checkpoint::export_format_name(eo.format.value_or(checkpoint::default_export_format(eo.scheme))) << "), left "
+              << eo.convention.value_or(checkpoint::default_export_convention(eo.scheme)) << "), left "
               << report.excluded.size() << " excluded in floating point, copied " << report.copied.size() << " tensors; "
               << report.bytes_in << " -> " << report.bytes_out << " bytes\n";
     for (const auto& p : report.excluded) std::cout << "  excluded: " << p << "\n";

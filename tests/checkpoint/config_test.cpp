@@ -34,7 +34,7 @@ TEST(QuantConfig, ModelOptHfQuantConfig) {
     const auto c = parse(R"({"producer": {"name": "modelopt", "version": "0.41.0"},
         "quantization": {"quant_algo": "NVFP4", "kv_cache_quant_algo": "FP8", "group_size": 16,
                          "exclude_modules": ["lm_head", "model.layers.0.mlp.gate*", "model.visual*", "model.layers.3*"]}})");
-    EXPECT_EQ(c.origin, mc::config_origin::modelopt);
+    EXPECT_EQ(c.convention, "modelopt");
     EXPECT_EQ(c.producer, "modelopt");
     EXPECT_EQ(c.kv_cache, "FP8");
     EXPECT_EQ(scheme_of(c, "model.layers.1.self_attn.q_proj"), "w_nvfp4_a_nvfp4");
@@ -73,7 +73,7 @@ TEST(QuantConfig, CompressedTensorsNvfp4) {
         "config_groups": {"group_0": {"targets": ["Linear"], "weights": )" + args + R"(, "input_activations": )" + activations + R"(,
                           "format": "nvfp4-pack-quantized"}},
         "ignore": ["lm_head", "re:.*mlp.gate$"], "kv_cache_scheme": null}})");
-    EXPECT_EQ(w4a4.origin, mc::config_origin::compressed_tensors);
+    EXPECT_EQ(w4a4.convention, "compressed-tensors");
     EXPECT_EQ(scheme_of(w4a4, "model.layers.0.mlp.down_proj"), "w_nvfp4_a_nvfp4");
     EXPECT_EQ(scheme_of(w4a4, "model.layers.0.mlp.gate"), "unquantized: excluded by 're:.*mlp.gate$'");
     EXPECT_EQ(scheme_of(w4a4, "model.layers.0.mlp.gate_up_proj"), "w_nvfp4_a_nvfp4");  // gate_proj is not mlp.gate$
@@ -96,7 +96,7 @@ TEST(QuantConfig, QuarkOcpMx) {
                                 "output_tensors": null, "bias": null},
         "layer_quant_config": {"*.down_proj": {"weight": )" + spec("fp6_e3m2", false) + R"(, "input_tensors": null}},
         "exclude": ["lm_head", "re:model.layers.1.*"], "export": {"pack_method": "reorder"}}})");
-    EXPECT_EQ(w4a4.origin, mc::config_origin::quark);
+    EXPECT_EQ(w4a4.convention, "quark");
     EXPECT_EQ(w4a4.mx_rule, microscale::format::mx_scale_rule::even);
     EXPECT_EQ(scheme_of(w4a4, "model.layers.0.mlp.up_proj"), "w_mxfp4_a_mxfp4");
     EXPECT_EQ(scheme_of(w4a4, "model.layers.0.mlp.down_proj"), "w_mxfp6_e3m2");  // layer_quant_config first

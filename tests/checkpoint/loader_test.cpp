@@ -139,20 +139,20 @@ TEST(Checkpoint, EveryExportFormatLoadsBackAndRunsLikeTheEmulationReference) {
     const mc::safetensors_file calibration(base / "calibration.safetensors");
     struct run_case {
         std::string scheme;
-        mc::export_format format;
+        std::string format;
     };
     const std::vector<run_case> cases = {
-        {"w_nvfp4_a_nvfp4", mc::export_format::modelopt},       {"w_nvfp4", mc::export_format::modelopt},
-        {"w_nvfp4_a_nvfp4", mc::export_format::compressed_tensors}, {"w_nvfp4", mc::export_format::compressed_tensors},
-        {"w_mxfp4_a_mxfp4", mc::export_format::quark},           {"w_mxfp4", mc::export_format::quark},
-        {"w_mxfp6_e2m3_a_mxfp6_e2m3", mc::export_format::quark}, {"w_mxfp6_e2m3", mc::export_format::quark},
-        {"w_mxfp6_e3m2_a_mxfp6_e3m2", mc::export_format::quark}, {"w_mxfp6_e3m2", mc::export_format::quark}};
+        {"w_nvfp4_a_nvfp4", "modelopt"},       {"w_nvfp4", "modelopt"},
+        {"w_nvfp4_a_nvfp4", "compressed-tensors"}, {"w_nvfp4", "compressed-tensors"},
+        {"w_mxfp4_a_mxfp4", "quark"},           {"w_mxfp4", "quark"},
+        {"w_mxfp6_e2m3_a_mxfp6_e2m3", "quark"}, {"w_mxfp6_e2m3", "quark"},
+        {"w_mxfp6_e3m2_a_mxfp6_e3m2", "quark"}, {"w_mxfp6_e3m2", "quark"}};
     for (const auto& c : cases) {
-        SCOPED_TRACE(c.scheme + " as " + std::string(mc::export_format_name(c.format)));
-        const fs::path out = base / (c.scheme + "-" + std::string(mc::export_format_name(c.format)));
+        SCOPED_TRACE(c.scheme + " as " + c.format);
+        const fs::path out = base / (c.scheme + "-" + c.format);
         mc::export_options o;
         o.scheme = c.scheme;
-        o.format = c.format;
+        o.convention = c.format;
         o.exclude = {"lm_head"};
         o.calibration = &calibration;
         mc::export_checkpoint(model, out, o);
@@ -194,28 +194,39 @@ TEST(Checkpoint, ExportedBytesAreTheQuantizersBytes) {
     write_float_model(base);
     const mc::safetensors_file model(base / "model.safetensors");
     const mc::safetensors_file calibration(base / "calibration.safetensors");
-    for (const auto fmt : {mc::export_format::modelopt, mc::export_format::compressed_tensors}) {
-        const fs::path out = base / std::string(mc::export_format_name(fmt));
+    for (const auto fmt : {"modelopt", "compressed-tensors"}) {
+        const fs::path out = base / std::string(fmt);
         mc::export_options o;
         o.scheme = "w_nvfp4_a_nvfp4";
-        o.format = fmt;
+        o.convention = std::string(fmt);
         o.calibration = &calibration;
         mc::export_checkpoint(model, out, o);
         const mc::checkpoint_reader reader(out);
-        // o_proj is not fused: its bytes are those of quantize_weight on the tensor itself
+        // o_proj is not fused: in ModelOpt's convention its bytes are those of quantize_weight on the
+        // tensor itself (compressed-tensors writes llm-compressor's bytes: llm_compressor_test.cpp)
         const std::string name = "model.layers.0.self_attn.o_proj";
         const auto expected = ms::format::quantize_weight<ms::format::nvfp4>(mc::read_floats(model, model.at(name + ".weight")), 128, 64);
         const auto loaded = reader.load_quantized(name);
-        EXPECT_EQ(loaded.codes, expected.codes);
-        EXPECT_EQ(loaded.scales, expected.scales);
-        // compressed-tensors stores 1 / G and the loader takes 1 / that: at most an ulp apart
-        EXPECT_NEAR(loaded.global_scale, expected.global_scale, expected.global_scale * 1.2e-7);
+        const bool modelopt = std::string(fmt) == "modelopt";
+        if (modelopt) {
+            EXPECT_EQ(loaded.codes, expected.codes);
+            EXPECT_EQ(loaded.scales, expected.scales);
+            EXPECT_EQ(loaded.global_scale, expected.global_scale);
+        } else {
+            // G = 1 / bf16(bf16(1 / amax) * 2688) (llm-compressor computes in the bf16 weights' dtype):
+            // two bf16 roundings (2^-9 each) and the fp32 reciprocal, against the reference's
+            // fl(amax / 2688): within 2 * 2^-9 + 3 * 2^-24 relative (first order)
+            EXPECT_NEAR(loaded.global_scale, expected.global_scale, expected.global_scale * (2 * 0x1p-9 + 3 * 0x1p-24));
+        }
         const float amax = [&] {
             float a = 0;
             for (float v : mc::read_floats(calibration, calibration.at(name + ".input"))) a = std::max(a, std::fabs(v));
             return a;
         }();
-        EXPECT_NEAR(*loaded.input_scale, amax / 2688.0f, amax / 2688.0f * 1.2e-7);
+        // ModelOpt stores fl(amax / 2688); compressed-tensors fl(2688 / amax), read as its fp32
+        // reciprocal: two roundings against the reference's one, within 3 * 2^-24 relative
+        if (modelopt) EXPECT_EQ(*loaded.input_scale, amax / 2688.0f);
+        else EXPECT_NEAR(*loaded.input_scale, amax / 2688.0f, amax / 2688.0f * 3 * 0x1p-24f);
         // q/k/v share the amax of the three (ModelOpt's fused-layer unification)
         const auto q = reader.load_quantized("model.layers.0.self_attn.q_proj");
         const auto k = reader.load_quantized("model.layers.0.self_attn.k_proj");

@@ -7,12 +7,18 @@
 //   mxfp6_e3m2   e3m2     e8m0   32     -              4 codes / 3 bytes
 //
 // Dequantized weight: element(q) * scale(s) [* G for nvfp4]. The quantizers that produce these
-// live beside them (nvfp4.hpp, mx.hpp); `block_scaling<Format>` in scaling.hpp is the one place
-// kernels ask "what does this scale code multiply by".
+// live beside them (nvfp4.hpp, mx.hpp). `all_formats` below is the one list of formats; code that
+// knows a format only by name dispatches through visit_format or asks facts_of(name), and never
+// compares format names itself.
 #pragma once
 
+#include <array>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
 #include <concepts>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "microscale/numeric/codecs.hpp"
@@ -84,17 +90,66 @@ constexpr std::int64_t scale_cols(std::int64_t k) noexcept {
     return k / F::block_size;
 }
 
+/// Bytes of one packed group (2 fp4 codes in 1 byte, 4 fp6 codes in 3 bytes).
+template <weight_format F>
+inline constexpr int group_bytes = codes_per_group<F> * element_bits<F> / 8;
+
+/// Elements of a packed row of `bytes` bytes; -1 when the bytes are not whole groups.
+template <weight_format F>
+constexpr std::int64_t row_elements(std::int64_t bytes) noexcept {
+    return bytes % group_bytes<F> == 0 ? bytes / group_bytes<F> * codes_per_group<F> : -1;
+}
+
+/// Every weight format, in the order lists and tables show them: the one list the name lists,
+/// visit_format and the checkpoint layer derive from. A new format is a struct above and an
+/// entry here.
+using all_formats = boost::mp11::mp_list<nvfp4, mxfp4, mxfp6_e2m3, mxfp6_e3m2>;
+
 /// Calls f(Format{}) for the format named `name`; returns false if no such format.
 template <class Fn>
 bool visit_format(std::string_view name, Fn&& f) {
-    if (name == nvfp4::name) { f(nvfp4{}); return true; }
-    if (name == mxfp4::name) { f(mxfp4{}); return true; }
-    if (name == mxfp6_e2m3::name) { f(mxfp6_e2m3{}); return true; }
-    if (name == mxfp6_e3m2::name) { f(mxfp6_e3m2{}); return true; }
-    return false;
+    bool found = false;
+    boost::mp11::mp_for_each<all_formats>([&](auto format) {
+        if (!found && decltype(format)::name == name) {
+            found = true;
+            f(format);
+        }
+    });
+    return found;
 }
 
-inline constexpr std::string_view format_names[] = {nvfp4::name, mxfp4::name, mxfp6_e2m3::name,
-                                                     mxfp6_e3m2::name};
+inline constexpr auto format_names = []<class... F>(boost::mp11::mp_list<F...>) {
+    return std::array<std::string_view, sizeof...(F)>{F::name...};
+}(all_formats{});
+
+/// The format names joined with ", " (for error messages).
+inline std::string format_list() {
+    std::string out;
+    for (const std::string_view f : format_names) out.append(out.empty() ? "" : ", ").append(f);
+    return out;
+}
+
+/// What code that knows a format only by name at run time (a checkpoint's, a config's) asks of it.
+struct format_facts {
+    std::string_view name;
+    int block_size = 0;
+    bool has_global_scale = false;
+    std::string_view scale_name;  ///< "e4m3", "e8m0"
+    std::int64_t (*packed_row_bytes)(std::int64_t k) = nullptr;
+    std::int64_t (*row_elements)(std::int64_t bytes) = nullptr;  ///< -1: not whole groups
+};
+
+template <weight_format F>
+constexpr format_facts facts_of() noexcept {
+    return {F::name, F::block_size, F::has_global_scale, F::scale::name, &format::packed_row_bytes<F>, &format::row_elements<F>};
+}
+
+/// The facts of format `name`; std::invalid_argument naming the known formats if there is none.
+inline format_facts facts_of(std::string_view name) {
+    format_facts out;
+    if (!visit_format(name, [&](auto f) { out = facts_of<decltype(f)>(); }))
+        throw std::invalid_argument(std::string("unknown weight format '").append(name).append("' (known: ").append(format_list()).append(")"));
+    return out;
+}
 
 }  // namespace microscale::format

@@ -33,6 +33,9 @@ struct quantize_options {
     /// NVFP4: the tensor amax the global scale comes from, when shared by a fused group (ModelOpt
     /// unifies the amax of q/k/v and of gate/up before quantizing); default: this tensor's amax.
     std::optional<float> global_amax;
+    /// The dtype the weights were stored in: a recipe that computes in the weight's dtype (the
+    /// compressed-tensors convention's) rounds its intermediates to it.
+    dtype source = dtype::f32;
 };
 
 inline float block_amax(const float* x, int n) noexcept {
