@@ -1,6 +1,7 @@
 // Backend `simd`: fast CPU kernels on the simd tiers (backend/simd/isa.hpp), chosen at run time.
 //
-// prepare() (baseline code) repacks the weight once into the tiers' shared layout
+// prepare() (baseline code) repacks the weight, its scales stored in any layout (the kernel's layout
+// slot is layout::stored), once into the tiers' shared layout
 // (backend/simd/packed.hpp: 16-row groups, quads of 4 k, pre-decoded block factors) and picks the
 // best tier this CPU runs (or MICROSCALE_SIMD_ISA). apply():
 //   a16  x is widened to fp32 (exact) and multiplied with fp32 FMAs against the decoded elements,
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -77,9 +79,11 @@ struct simd {
         const auto choice = simd_isa::choose_isa();
         return choice.ok ? support::yes(choice.reason) : support::no(choice.reason);
     }
-    /// The tiers decode 4- and 6-bit elements only.
+    /// The tiers decode 4- and 6-bit elements only. The scale layout is the weight's (runtime data):
+    /// prepare() repacks any stored layout into the tiers' own.
     template <class Format, class Activation, class Layout>
-    static constexpr bool supports = Format::element::bits == 4 || Format::element::bits == 6;
+    static constexpr bool supports =
+        (Format::element::bits == 4 || Format::element::bits == 6) && std::same_as<Layout, layout::stored>;
     template <class Format, class Activation, class Layout>
     struct impl;
 };
