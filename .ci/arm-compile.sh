@@ -10,7 +10,7 @@ fi
 out=$(mktemp -d)
 flags=(-std=c++20 -O2 -fopenmp -Wall -Wextra -Wpedantic -Werror -Iinclude -I"$build/include" -isystem /usr/include/eigen3 -isystem /usr/include)
 for tu in instantiations/simd/generic.cpp instantiations/simd/no_x86_tiers.cpp \
-          instantiations/generated/w_mxfp4_a_mxfp4.linear.simd.cpp instantiations/generated/w_nvfp4.linear.emulation.cpp; do
+          instantiations/generated/w_mxfp4_a_mxfp4.stored.simd.cpp instantiations/generated/w_nvfp4.stored.emulation.cpp; do
   echo "aarch64: $tu"
   aarch64-linux-gnu-g++ "${flags[@]}" -c "$tu" -o "$out/$(basename "$tu").o"
 done

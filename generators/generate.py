@@ -27,11 +27,18 @@ FAMILIES = {
 }
 FORMATS = ["nvfp4", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2"]
 ACTIVATIONS = ["a16", "aq"]
-LAYOUTS = ["linear", "swizzled_128x4"]
+# the layout slot: "stored" (the weight's stored layout, runtime data) or a concrete scale layout
+# read natively (include/microscale/layout/layouts.hpp)
+LAYOUTS = ["stored", "linear", "swizzled_128x4"]
 BACKENDS = {
-    # backend: (header, extra sources per kernel)
+    # backend: header
     "emulation": "microscale/backend/emulation.hpp",
     "simd": "microscale/backend/simd.hpp",
+}
+# the layout slots a backend builds (its `supports`): the CPU backends take the stored layout only
+BACKEND_LAYOUTS = {
+    "emulation": ["stored"],
+    "simd": ["stored"],
 }
 
 
@@ -104,6 +111,9 @@ def parse_manifest(path: pathlib.Path) -> tuple[list[Kernel], list[Alias]]:
                                      (layout, LAYOUTS, "layout"), (backend, BACKENDS, "backend")):
             if value not in allowed:
                 fail(f"unknown {what} '{value}' (known: {', '.join(sorted(allowed))})")
+        if layout not in BACKEND_LAYOUTS[backend]:
+            fail(f"backend {backend} takes layout {' or '.join(BACKEND_LAYOUTS[backend])}, not '{layout}' "
+                 "(it reads the weight's stored scale layout at run time)")
         kernels.append(Kernel(family, fmt, activation, layout, backend, number))
     names = [k.name for k in kernels]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -128,7 +138,8 @@ def instantiation_tu(k: Kernel) -> str:
     if header:  # built on the linear kernels: use their explicit instantiations
         includes = f'#include "microscale/generated/kernel_declarations.hpp"\n#include "{header}"\n'
     return (cpp_banner()
-            + f"// {k.name}: {k.family} kernel, {k.format} weights, {k.activation} activations, {k.layout} scales, "
+            + f"// {k.name}: {k.family} kernel, {k.format} weights, {k.activation} activations, "
+              f"{'scales in any stored layout' if k.layout == 'stored' else k.layout + ' scales'}, "
               f"{k.backend} backend (manifest line {k.line}).\n"
             + includes + "\n"
             + f"template class {k.cpp_type};\n")
@@ -247,8 +258,9 @@ def readme_table(kernels: list[Kernel], aliases: list[Alias]) -> str:
         rank[key] = rank.get(key, 0) + 1
         names = ", ".join(f"`{a.alias}`" for a in aliases if a.scheme == k.scheme and a.alias != k.scheme)
         activation = "quantized (W·A·)" if k.activation == "aq" else "bf16/fp16/fp32 (weight-only)"
+        layout = "any (`stored`)" if k.layout == "stored" else k.layout
         out.append(f"| {rank[k.family + k.scheme]} | `{k.name}` | `{k.scheme}` | {k.format} | {activation} | "
-                   f"{k.layout} | {k.backend} | {names} |\n")
+                   f"{layout} | {k.backend} | {names} |\n")
     out.append("<!-- kernels:end -->\n")
     return "".join(out)
 

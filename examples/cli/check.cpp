@@ -43,7 +43,7 @@ std::vector<float> normal_values(std::int64_t count, float sigma, std::uint32_t 
 int run_check(const std::vector<std::string>& args) {
     po::options_description options("check");
     options.add_options()("scheme", po::value<std::string>(), "scheme or alias; the runtime table picks the kernel")(
-        "kernel", po::value<std::string>(), "canonical kernel name (e.g. w_nvfp4_a_nvfp4.linear.emulation)")(
+        "kernel", po::value<std::string>(), "canonical kernel name (e.g. w_nvfp4_a_nvfp4.stored.emulation)")(
         "m", po::value<std::int64_t>()->default_value(4), "rows of x (batch)")(
         "n", po::value<std::int64_t>()->default_value(256), "output features")(
         "k", po::value<std::int64_t>()->default_value(512), "input features")(

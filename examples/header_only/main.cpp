@@ -1,5 +1,6 @@
 // microscale used header-only: only the umbrella header, nothing linked. The program instantiates
-// a kernel itself, quantizes a weight, runs y = x · Wᵀ and checks it against a plain loop.
+// a kernel itself, quantizes a weight, runs y = x · Wᵀ and checks it against a plain loop, and runs
+// the same weight with its scales stored swizzled (the CPU kernels read any stored layout).
 #include <microscale/microscale.hpp>
 
 #include <cmath>
@@ -10,9 +11,9 @@
 
 int main() {
     namespace ms = microscale;
-    using kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::swizzled_128x4,
+    using kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::stored,
                                      ms::backend::emulation>;
-    static_assert(kernel::name == "w_mxfp4.swizzled_128x4.emulation");
+    static_assert(kernel::name == "w_mxfp4.stored.emulation");
 
     const std::int64_t m = 2, n = 48, k = 128;
     std::mt19937 rng(7);
@@ -24,6 +25,17 @@ int main() {
     const ms::quantized_weight q = ms::format::quantize_weight<ms::format::mxfp4>(w, n, k);
     const auto prepared = kernel::prepare(q);
     kernel::apply(prepared, {x.data(), ms::dtype::f32, m, k}, {y.data(), ms::dtype::f32, m, n});
+
+    // the same weight, its scales stored in the CUTLASS swizzled_128x4 layout: the same bits
+    ms::quantized_weight swizzled = q;
+    swizzled.scales = ms::layout::convert_scales(q.scales, ms::layout::layout_id::linear, ms::layout::layout_id::swizzled_128x4, n, k / 32);
+    swizzled.scale_layout = ms::layout::layout_id::swizzled_128x4;
+    std::vector<float> y_swizzled(y.size());
+    kernel::apply(kernel::prepare(swizzled), {x.data(), ms::dtype::f32, m, k}, {y_swizzled.data(), ms::dtype::f32, m, n});
+    if (y_swizzled != y) {
+        std::printf("scales stored swizzled_128x4 gave a different y\n");
+        return 1;
+    }
 
     // reference: dequantize with the codecs and sum in double
     double worst = 0.0;

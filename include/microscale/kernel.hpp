@@ -7,7 +7,9 @@
 //
 // `linear_kernel<Format, Activation, Layout, Backend>` checks the policies (one static_assert per
 // rule, each naming the rule), names itself, validates inputs and forwards to
-// `Backend::impl<Format, Activation, Layout>`. Every kernel guarantees: a row's result does not
+// `Backend::impl<Format, Activation, Layout>`. Layout is the scale layout the kernel's inner loop
+// reads: a concrete one (the kernel takes weights stored in it only) or layout::stored (it takes the
+// weight's stored layout as runtime data: the CPU backends; see layout/layouts.hpp). Every kernel guarantees: a row's result does not
 // depend on M, on the other rows or on the thread count (bitwise); apply() does not allocate
 // after warm-up; bad input is an exception naming the problem, never undefined behaviour.
 #pragma once
@@ -45,6 +47,9 @@ struct linear_shape {
     std::int64_t k = 0;
     dtype activation = dtype::bf16;
     bool has_bias = false;
+    /// The layout the weight's scales are stored in (quantized_weight::scale_layout; checkpoints
+    /// store linear): selection gives a kernel whose layout slot is concrete only its own layout.
+    layout::layout_id scale_layout = layout::layout_id::linear;
 };
 
 struct apply_options {
@@ -135,16 +140,17 @@ class linear_kernel {
                   "block_size, has_global_scale), e.g. microscale::format::nvfp4");
     static_assert(activation::activation_policy<Activation>,
                   "rule activation-policy: Activation must be microscale::activation::a16 or aq");
-    static_assert(layout::scale_layout<Layout>,
+    static_assert(layout::layout_slot<Layout>,
                   "rule scale-layout-policy: Layout must be a scale-layout policy (name, id, "
-                  "padded_shape, offset), e.g. microscale::layout::linear");
+                  "padded_shape, offset), e.g. microscale::layout::swizzled_128x4, or "
+                  "microscale::layout::stored (the stored layout as runtime data)");
     static_assert(backend_policy<Backend>,
                   "rule backend-policy: Backend must be a backend policy (name, is_supported()), "
                   "e.g. microscale::backend::emulation");
 
     static constexpr bool policies_valid = format::weight_format<Format> &&
                                            activation::activation_policy<Activation> &&
-                                           layout::scale_layout<Layout> && backend_policy<Backend>;
+                                           layout::layout_slot<Layout> && backend_policy<Backend>;
 
     static consteval bool element_width_ok() {
         if constexpr (format::weight_format<Format>) {
@@ -183,7 +189,8 @@ class linear_kernel {
                   "rule scale-byte: block-scale codes must be one byte (scale layouts store bytes)");
     static_assert(backend_builds_it(),
                   "rule backend-combination: this backend cannot build this format/activation/layout "
-                  "(see the backend's `supports`)");
+                  "(see the backend's `supports`; the CPU backends, emulation and simd, take "
+                  "microscale::layout::stored only)");
 
     using impl = typename detail::backend_impl<policies_valid && element_width_ok() && block_packing_ok() &&
                                                    scale_byte_ok() && backend_builds_it(),
@@ -207,7 +214,8 @@ public:
 
     static support can_implement(const linear_shape& s);
 
-    /// Validates the weight (shape, byte counts, scales) and builds the kernel's own layout.
+    /// Validates the weight (shape, byte counts, scales; for a concrete Layout, that its scales are
+    /// stored in it) and builds the kernel's own layout.
     static prepared prepare(const quantized_weight& w);
 
     /// y[M, N] = x[M, K] · Wᵀ (+ bias[N]); x and y share the activation dtype; bias may be any
@@ -235,6 +243,11 @@ template <class Format, class Activation, class Layout, class Backend>
 typename linear_kernel<Format, Activation, Layout, Backend>::prepared
 linear_kernel<Format, Activation, Layout, Backend>::prepare(const quantized_weight& w) {
     validate<Format>(w);
+    if constexpr (layout::scale_layout<Layout>) {
+        if (w.scale_layout != Layout::id)
+            throw std::invalid_argument(detail::cat(name, ": ", w.name, " has its scales stored ", layout::layout_name(w.scale_layout),
+                                                    "; this kernel reads ", Layout::name, " scales only"));
+    }
     return impl::prepare(w);
 }
 

@@ -137,8 +137,10 @@ public:
     static support is_supported() { return linear::is_supported(); }
     /// shape: n = I (intermediate), k = K (hidden).
     static support can_implement(const linear_shape& s) {
-        if (support a = linear::can_implement({s.m, 2 * s.n, s.k, s.activation, false}); !a) return support::no(detail::cat("w13: ", a.reason));
-        if (support b = linear::can_implement({s.m, s.k, s.n, s.activation, false}); !b) return support::no(detail::cat("w2: ", b.reason));
+        if (support a = linear::can_implement({s.m, 2 * s.n, s.k, s.activation, false, s.scale_layout}); !a)
+            return support::no(detail::cat("w13: ", a.reason));
+        if (support b = linear::can_implement({s.m, s.k, s.n, s.activation, false, s.scale_layout}); !b)
+            return support::no(detail::cat("w2: ", b.reason));
         return support::yes();
     }
 
@@ -305,10 +307,18 @@ constexpr moe_kernel_entry make_moe_entry() {
 /// The compiled library's MoE kernels (generated from the manifest), in priority order.
 std::span<const moe_kernel_entry> moe_kernel_table() noexcept;
 
+/// The selection problem of an MoE layer: n = I (intermediate), k = K (hidden), and the layout the
+/// first expert's scales are stored in (a kernel with a concrete layout slot rejects, in prepare(),
+/// any expert stored otherwise).
+inline linear_shape moe_shape(const moe_weights& w, dtype activation = dtype::bf16) {
+    const layout::layout_id stored = w.w13.empty() ? layout::layout_id::linear : w.w13.front().scale_layout;
+    return {1, w.intermediate, w.hidden, activation, false, stored};
+}
+
 /// Selects an MoE kernel for the scheme (and shape: I intermediate, K hidden) and prepares the experts.
 inline std::unique_ptr<moe_layer> create_moe(std::string_view requested, moe_weights w, dtype activation = dtype::bf16,
                                              const selection_options& options = selection_options::from_environment()) {
-    const linear_shape shape{1, w.intermediate, w.hidden, activation, false};
+    const linear_shape shape = moe_shape(w, activation);
     const auto s = select_kernel<moe_kernel_entry>(requested, shape, moe_kernel_table(), scheme_aliases(), options);
     return s.kernel->create(std::move(w));
 }

@@ -2,9 +2,17 @@
 //
 // A table is a priority-ordered list of `kernel_entry`s (the compiled library's comes from the
 // manifest: `kernel_table()`), plus `scheme_alias`es (what checkpoints and engines call a scheme).
-// Selection walks the kernels of a scheme in order, skips the ones that are disabled, unsupported
-// on this CPU or unable to do the shape, and remembers why; nothing left is an error carrying every
-// reason. Environment:
+// Selection walks the kernels of a scheme in order, skips the ones that are disabled, that cannot
+// read the weight's stored scale layout, unsupported on this CPU or unable to do the shape, and
+// remembers why; nothing left is an error carrying every reason.
+//
+// The scale layout: an entry's `layout` is its kernel's layout slot, the scale layout its inner loop
+// reads. A concrete one (linear, swizzled_128x4: a kernel that reads that layout natively) matches
+// only a weight stored in that layout; `stored` (the CPU backends, which take the stored layout as
+// runtime data) matches any. The stored layout comes in linear_shape::scale_layout (default linear,
+// what checkpoints store; create_linear passes the weight's).
+//
+// Environment:
 //   MICROSCALE_LINEAR_BACKEND=emulation|simd   only that backend (error if it cannot run); auto/empty: all
 //   MICROSCALE_DISABLED_KERNELS=glob[,glob…]   skip kernels whose canonical name matches
 // Header-only users can build their own table with make_entry<Kernel>().
@@ -63,7 +71,7 @@ struct kernel_entry {
     std::string_view scheme;      ///< w_<fmt>[_a_<fmt>]
     std::string_view format;
     std::string_view activation;  ///< a16 | aq
-    std::string_view layout;
+    std::string_view layout;      ///< the layout slot: a concrete scale layout, or "stored" (any)
     std::string_view backend;
     support (*is_supported)();
     support (*can_implement)(const linear_shape&);
@@ -193,7 +201,9 @@ void check_forced_backend(std::span<const Entry> table, const selection_options&
     throw std::invalid_argument(detail::cat("MICROSCALE_LINEAR_BACKEND='", options.forced_backend, "' is not a backend; known: auto", known));
 }
 
-/// Walks the scheme's kernels in priority order; throws unknown_scheme / no_kernel.
+/// Walks the scheme's kernels in priority order (for a weight of `shape`, its scales stored in
+/// shape.scale_layout); throws unknown_scheme / no_kernel, and std::invalid_argument for a forced
+/// kernel or backend the table does not have.
 template <class Entry>
 basic_selection<Entry> select_kernel(std::string_view requested, const linear_shape& shape, std::span<const Entry> table,
                                      std::span<const scheme_alias> aliases, const selection_options& options) {
@@ -220,6 +230,8 @@ basic_selection<Entry> select_kernel(std::string_view requested, const linear_sh
                                             [&](const std::string& g) { return detail::glob_match(g, entry.name); });
                    glob != options.disabled_globs.end()) {
             reason = detail::cat("disabled by MICROSCALE_DISABLED_KERNELS pattern '", *glob, "'");
+        } else if (!layout::slot_reads(entry.layout, shape.scale_layout)) {
+            reason = detail::cat("reads ", entry.layout, " scales; the weight's are stored ", layout::layout_name(shape.scale_layout));
         } else if (support s = entry.is_supported(); !s) {
             reason = detail::cat("not supported on this CPU: ", s.reason);
         } else if (support c = entry.can_implement(shape); !c) {
@@ -250,7 +262,7 @@ inline selection select_kernel(std::string_view requested, const linear_shape& s
 inline std::unique_ptr<linear_layer> create_linear(std::string_view requested, const quantized_weight& w,
                                                    dtype activation = dtype::bf16,
                                                    const selection_options& options = selection_options::from_environment()) {
-    const linear_shape shape{1, w.rows, w.cols, activation, false};
+    const linear_shape shape{1, w.rows, w.cols, activation, false, w.scale_layout};
     const selection s = select_kernel<kernel_entry>(requested, shape, kernel_table(), scheme_aliases(), options);
     return s.kernel->create(w);
 }

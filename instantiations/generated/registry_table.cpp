@@ -9,153 +9,105 @@ namespace microscale {
 
 namespace {
 constexpr kernel_entry table[] = {
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_nvfp4_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp4_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_simd
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_nvfp4_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp4_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_simd
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>>(),
-#endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
-#endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_emulation
-    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
     kernel_entry{},  // end marker (not part of the table)
 };
 
 constexpr moe_kernel_entry moe_table[] = {
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_simd
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
-    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>>(),
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_emulation
+    make_moe_entry<::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
     moe_kernel_entry{},  // end marker (not part of the table)
 };
@@ -176,197 +128,133 @@ constexpr scheme_alias alias_table[] = {
     {"w_mxfp6_e2m3", "w_mxfp6_e2m3", "Quark (weight-only MXFP6 E2M3)"},
 };
 
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_nvfp4_a_nvfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.linear.simd");
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_nvfp4_a_nvfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_nvfp4_a_nvfp4.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_nvfp4_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_nvfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on w_nvfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_nvfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on w_nvfp4.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp4_a_mxfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_nvfp4.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_nvfp4.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp4_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp4_a_mxfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp4_a_mxfp4.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp6_e2m3.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp4.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp4.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp4.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_simd
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "w_mxfp6_e3m2.stored.simd",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd");
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_nvfp4_a_nvfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_nvfp4_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_nvfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_nvfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp6_e2m3.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp4_a_mxfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp6_e2m3.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp4_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "w_mxfp6_e3m2.linear.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.linear.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_simd
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>::name == "w_mxfp6_e3m2.swizzled_128x4.simd",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.swizzled_128x4.simd");
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2.stored.emulation",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_nvfp4_a_nvfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_nvfp4_a_nvfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_nvfp4_a_nvfp4.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_nvfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_nvfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_nvfp4.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp4_a_mxfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_nvfp4.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_nvfp4.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp4.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp4_a_mxfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp4_a_mxfp4.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp4.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp4.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp4.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_simd
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2.stored.simd",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.stored.simd");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_nvfp4_a_nvfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_nvfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_nvfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp4_a_mxfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp6_e2m3.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp4.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp4.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.swizzled_128x4.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2.linear.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.stored.emulation");
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_emulation
-static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2.swizzled_128x4.emulation",
-              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.swizzled_128x4.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_nvfp4_a_nvfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_nvfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_nvfp4.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp4_a_mxfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp4.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp4.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e2m3.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>::name == "moe.w_mxfp6_e3m2.linear.simd",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.linear.simd");
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_nvfp4_a_nvfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_nvfp4_a_nvfp4.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_nvfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_nvfp4.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp4_a_mxfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp4_a_mxfp4.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp4.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp4.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3_a_mxfp6_e2m3.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e2m3.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e2m3.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation");
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
-static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2.linear.emulation",
-              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.linear.emulation");
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_emulation
+static_assert(::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "moe.w_mxfp6_e3m2.stored.emulation",
+              "generate.py and make_kernel_name disagree on moe.w_mxfp6_e3m2.stored.emulation");
 #endif
 }  // namespace
 

@@ -357,6 +357,6 @@ TEST(Hardening, OverflowingHiddenActivationIsNamedAsSuch) {
         const std::vector<float> weights{1.0f};
         expect_error<std::invalid_argument>(
             [&] { layer->apply({x.data(), ms::dtype::f32, 1, 64}, ids, weights, 1, {y.data(), ms::dtype::f32, 1, 64}); },
-            "moe.w_mxfp4.linear." + std::string(backend) + ": expert 0: the hidden activation silu(g)·u of token 0 is not finite");
+            "moe.w_mxfp4.stored." + std::string(backend) + ": expert 0: the hidden activation silu(g)·u of token 0 is not finite");
     }
 }

@@ -711,8 +711,11 @@ def case_check(binary, tmp):
         for dtype in ["bf16", "f16", "f32"]:
             expect_in(run(binary, "check", "--scheme", scheme, "--m", "3", "--n", "72", "--k", "160", "--dtype", dtype),
                       "within the fp32-accumulation bound")
-    expect_in(run(binary, "check", "--kernel", "w_nvfp4.swizzled_128x4.emulation", "--k", "64"),
-              "kernel      w_nvfp4.swizzled_128x4.emulation")
+    expect_in(run(binary, "check", "--kernel", "w_nvfp4.stored.emulation", "--k", "64"),
+              "kernel      w_nvfp4.stored.emulation")
+    # the CPU kernels were once named by layout (.linear. / .swizzled_128x4.): such a name is unknown
+    expect_in(run(binary, "check", "--kernel", "w_nvfp4.swizzled_128x4.emulation", "--k", "64", expect=1),
+              "unknown kernel 'w_nvfp4.swizzled_128x4.emulation'")
     expect_in(run(binary, "check", "--scheme", "mxfp4", "--k", "48", expect=1), "K=48 is not a multiple")
     run(binary, "nonsense", expect=2)
 

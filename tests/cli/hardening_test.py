@@ -231,8 +231,8 @@ def case_environment(binary, tmp):
            says="MICROSCALE_SIMD_ISA='bogus' is not an ISA tier")
     expect(binary, "list", code=1, env={"MICROSCALE_LINEAR_BACKEND": "bogus"}, says="MICROSCALE_LINEAR_BACKEND='bogus' is not a backend")
     out, _ = expect(binary, "list", code=0)
-    expect_in(out, "moe.w_nvfp4_a_nvfp4.linear.simd")
-    expect(binary, "check", "--kernel", "moe.w_nvfp4.linear.emulation", code=1, says="is an MoE kernel; check runs linear kernels")
+    expect_in(out, "moe.w_nvfp4_a_nvfp4.stored.simd")
+    expect(binary, "check", "--kernel", "moe.w_nvfp4.stored.emulation", code=1, says="is an MoE kernel; check runs linear kernels")
     expect(binary, "bench", "--help", code=0, says="--min-time arg (=0.2)")
 
 

@@ -48,8 +48,8 @@ FLOAT_DTYPES = ["F32", "BF16", "F16"]
 WRONG_DTYPES = ["I32", "U8", "F64", "BOOL", "I64", "F8_E4M3"]
 SCHEMES = ["NVFP4", "W4A16_NVFP4", "w_nvfp4_a_nvfp4", "w_mxfp4_a_mxfp4", "mxfp4", "w_mxfp6_e2m3_a_mxfp6_e2m3",
            "w_mxfp6_e2m3", "w_mxfp6_e3m2_a_mxfp6_e3m2", "w_mxfp6_e3m2", "nvfp4-pack-quantized"]
-KERNELS = ["w_nvfp4_a_nvfp4.linear.emulation", "w_nvfp4.swizzled_128x4.simd", "w_mxfp4_a_mxfp4.swizzled_128x4.emulation",
-           "w_mxfp6_e3m2.linear.simd", "moe.w_mxfp4.linear.simd", "no_such_kernel"]
+KERNELS = ["w_nvfp4_a_nvfp4.stored.emulation", "w_nvfp4.stored.simd", "w_mxfp4_a_mxfp4.stored.emulation",
+           "w_mxfp6_e3m2.stored.simd", "moe.w_mxfp4.stored.simd", "no_such_kernel"]
 BLOCK = {"nvfp4": 16, "mxfp4": 32, "mxfp6_e2m3": 32, "mxfp6_e3m2": 32}
 THREADS = ["0", "1", "2", "-1", "60000", "100000", "2147483647", "99999999999"]
 OMP_VALUES = ["0", "1", "2", "-1", "60000", "100000", "abc"]

@@ -68,7 +68,7 @@ namespace fs = std::filesystem;
 namespace microscale {
 namespace {
 template <class F, class A>
-using emulated_moe = moe_kernel<F, A, layout::linear, backend::emulation>;
+using emulated_moe = moe_kernel<F, A, layout::stored, backend::emulation>;
 constexpr moe_kernel_entry fuzz_moe_table[] = {
     make_moe_entry<emulated_moe<format::nvfp4, activation::aq>>(),
     make_moe_entry<emulated_moe<format::nvfp4, activation::a16>>(),
@@ -302,7 +302,7 @@ void fuzz_layer(const mc::checkpoint_reader& reader, const std::string& prefix, 
     if (layer == nullptr) loader_bug(prefix + ": load_moe_layer returned null");
     if (layer->experts() != info.experts || layer->hidden() != info.hidden || layer->intermediate() != info.intermediate)
         loader_bug(prefix + ": the layer's E, K, I disagree with describe_moe");
-    if (layer->kernel_name() != "moe." + info.scheme + ".linear.emulation")
+    if (layer->kernel_name() != "moe." + info.scheme + ".stored.emulation")
         loader_bug(prefix + ": scheme " + info.scheme + " loaded as " + std::string(layer->kernel_name()));
     check_tensors(reader, info, info.experts, info.hidden, info.intermediate);
     (void)layer->memory_bytes();

@@ -462,6 +462,19 @@ TYPED_TEST(MoeSweep, MatchesTheTokenLoopAndIsInvariant) {
                     Kernel::apply(p, {x.data(), dtype::f32, tokens, hidden}, r.ids, r.weights, top_k, {yt.data(), dtype::f32, tokens, hidden}, o);
                     EXPECT_EQ(yt, y) << threads << " threads";
                 }
+                // the same experts with their scales stored swizzled_128x4: the same bits
+                moe_weights swizzled = w;
+                for (auto* mats : {&swizzled.w13, &swizzled.w2}) {
+                    for (auto& m : *mats) {
+                        m.scales = layout::convert_scales(m.scales, layout::layout_id::linear, layout::layout_id::swizzled_128x4, m.rows,
+                                                          format::scale_cols<F>(m.cols));
+                        m.scale_layout = layout::layout_id::swizzled_128x4;
+                    }
+                }
+                std::vector<float> ys(y.size());
+                Kernel::apply(Kernel::prepare(swizzled), {x.data(), dtype::f32, tokens, hidden}, r.ids, r.weights, top_k,
+                              {ys.data(), dtype::f32, tokens, hidden});
+                EXPECT_EQ(ys, y) << "experts stored swizzled_128x4";
             }
 }
 

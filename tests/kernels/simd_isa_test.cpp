@@ -105,7 +105,7 @@ TEST(SimdTiers, ForcingAnUnknownOrMissingTierIsAnError) {
             EXPECT_NE(std::string(e.what()).find("MICROSCALE_SIMD_ISA='avx1024' is not an ISA tier"), std::string::npos) << e.what();
         }
         auto rw = make_random_weight<format::mxfp4>(16, 64, 1);
-        using K = linear_kernel<format::mxfp4, activation::a16, layout::linear, backend::simd>;
+        using K = linear_kernel<format::mxfp4, activation::a16, layout::stored, backend::simd>;
         EXPECT_THROW(K::prepare(rw.weight), std::invalid_argument);
         EXPECT_THROW(select_kernel("w_mxfp4", linear_shape{1, 16, 64, dtype::bf16, false}), std::invalid_argument);
     }

@@ -2,10 +2,14 @@
 // that name what is wrong.
 #include <gtest/gtest.h>
 
+#include <concepts>
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "microscale/backend/emulation.hpp"
 #include "microscale/detail/glob.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/registry.hpp"
@@ -82,8 +86,8 @@ TEST(Registry, ForcedBackendAndDisabledKernels) {
         EXPECT_NE(std::string(e.what()).find("MICROSCALE_LINEAR_BACKEND='tpu' is not a backend"), std::string::npos) << e.what();
     }
     ms::selection_options d;
-    d.disabled_globs = {"*.linear.*"};
-    EXPECT_EQ(select("w_nvfp4", d).kernel->layout, "swizzled_128x4");
+    d.disabled_globs = {"*.simd"};
+    EXPECT_EQ(select("w_nvfp4", d).kernel->name, "w_nvfp4.stored.emulation");
     d.disabled_globs = {"w_nvfp4.*"};
     try {
         select("w_nvfp4", d);
@@ -97,10 +101,91 @@ TEST(Registry, ForcedBackendAndDisabledKernels) {
         }
     }
     ms::selection_options k;
-    k.forced_kernel = "w_nvfp4.swizzled_128x4.emulation";
-    EXPECT_EQ(select("w_nvfp4", k).kernel->name, "w_nvfp4.swizzled_128x4.emulation");
+    k.forced_kernel = "w_nvfp4.stored.emulation";
+    EXPECT_EQ(select("w_nvfp4", k).kernel->name, "w_nvfp4.stored.emulation");
     k.forced_kernel = "w_nvfp4.nonsense";
     EXPECT_THROW(select("w_nvfp4", k), std::invalid_argument);
+    // a name from before the layout slot meant "the layout the kernel reads": unknown, the known ones listed
+    k.forced_kernel = "w_nvfp4.swizzled_128x4.emulation";
+    try {
+        select("w_nvfp4", k);
+        FAIL() << "accepted";
+    } catch (const std::invalid_argument& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("unknown kernel 'w_nvfp4.swizzled_128x4.emulation'; known:"), std::string::npos) << what;
+        EXPECT_NE(what.find(" w_nvfp4.stored.emulation"), std::string::npos) << what;
+    }
+}
+
+TEST(Registry, CompiledKernelsTakeAnyStoredLayout) {
+    for (const auto& e : ms::kernel_table()) EXPECT_EQ(e.layout, "stored") << e.name;
+    ms::linear_shape swizzled{1, 64, 256, ms::dtype::bf16, false, ms::layout::layout_id::swizzled_128x4};
+    for (const char* scheme : {"w_nvfp4_a_nvfp4", "w_nvfp4", "w_mxfp4_a_mxfp4", "w_mxfp6_e2m3"})
+        EXPECT_EQ(select(scheme, {}, swizzled).kernel, select(scheme).kernel) << scheme;
+    // create_linear selects with the weight's stored layout
+    auto rw = ms::test::make_random_weight<ms::format::mxfp4>(16, 64, 4);
+    ms::quantized_weight sw = rw.weight;
+    sw.scales = ms::layout::pack_scales<ms::layout::swizzled_128x4>(rw.scales, 16, 2);
+    sw.scale_layout = ms::layout::layout_id::swizzled_128x4;
+    EXPECT_EQ(ms::create_linear("w_mxfp4", sw, ms::dtype::f32, {})->kernel_name(), select("w_mxfp4").kernel->name);
+}
+
+namespace {
+// Stands in for a backend whose inner loop reads swizzled_128x4 scales natively (as CUTLASS does):
+// it keeps the layout slot. (Its arithmetic is the emulation backend's.)
+struct native_swizzled {
+    static constexpr std::string_view name = "native";
+    static ms::support is_supported() { return ms::support::yes(); }
+    template <class F, class A, class L>
+    static constexpr bool supports = std::same_as<L, ms::layout::swizzled_128x4>;
+    template <class F, class A, class L>
+    struct impl : ms::backend::emulation::impl<F, A, ms::layout::stored> {};
+};
+using native_kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::swizzled_128x4, native_swizzled>;
+using cpu_kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::stored, ms::backend::emulation>;
+}  // namespace
+
+TEST(Registry, AConcreteLayoutSlotMatchesOnlyWeightsStoredInIt) {
+    EXPECT_EQ(native_kernel::name, "w_mxfp4.swizzled_128x4.native");
+    const ms::kernel_entry table[] = {ms::make_entry<native_kernel>(), ms::make_entry<cpu_kernel>()};
+    const auto pick = [&](ms::layout::layout_id stored, const ms::selection_options& o = {}) {
+        return ms::select_kernel<ms::kernel_entry>("w_mxfp4", {1, 16, 64, ms::dtype::f32, false, stored}, table,
+                                                   ms::scheme_aliases(), o);
+    };
+    EXPECT_EQ(pick(ms::layout::layout_id::swizzled_128x4).kernel->name, native_kernel::name);
+    const auto linear = pick(ms::layout::layout_id::linear);
+    EXPECT_EQ(linear.kernel->name, cpu_kernel::name);
+    ASSERT_EQ(linear.rejected.size(), 1u);
+    EXPECT_EQ(linear.rejected[0].reason, "reads swizzled_128x4 scales; the weight's are stored linear");
+    ms::selection_options forced;
+    forced.forced_kernel = std::string(native_kernel::name);
+    try {
+        pick(ms::layout::layout_id::linear, forced);
+        FAIL() << "a linear weight selected a kernel that reads swizzled scales";
+    } catch (const ms::no_kernel& e) {
+        EXPECT_NE(std::string(e.what()).find("w_mxfp4.swizzled_128x4.native: reads swizzled_128x4 scales"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(ms::layout::slot_reads("stored", ms::layout::layout_id::swizzled_128x4));
+    EXPECT_TRUE(ms::layout::slot_reads("linear", ms::layout::layout_id::linear));
+    EXPECT_FALSE(ms::layout::slot_reads("linear", ms::layout::layout_id::swizzled_128x4));
+
+    // prepare() holds the kernel to its layout too; stored as it reads them, the results are the CPU kernel's
+    auto rw = ms::test::make_random_weight<ms::format::mxfp4>(16, 64, 5);
+    try {
+        (void)native_kernel::prepare(rw.weight);
+        FAIL() << "prepared a linear weight";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("has its scales stored linear; this kernel reads swizzled_128x4 scales only"), std::string::npos)
+            << e.what();
+    }
+    ms::quantized_weight sw = rw.weight;
+    sw.scales = ms::layout::pack_scales<ms::layout::swizzled_128x4>(rw.scales, 16, 2);
+    sw.scale_layout = ms::layout::layout_id::swizzled_128x4;
+    std::vector<float> x(2 * 64), y_native(2 * 16), y_cpu(2 * 16);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int>(i % 13) - 6) / 8.0f;
+    native_kernel::apply(native_kernel::prepare(sw), {x.data(), ms::dtype::f32, 2, 64}, {y_native.data(), ms::dtype::f32, 2, 16});
+    cpu_kernel::apply(cpu_kernel::prepare(rw.weight), {x.data(), ms::dtype::f32, 2, 64}, {y_cpu.data(), ms::dtype::f32, 2, 16});
+    EXPECT_EQ(y_native, y_cpu);
 }
 
 TEST(Registry, ShapeItCannotDoCarriesEveryReason) {
@@ -115,13 +200,13 @@ TEST(Registry, ShapeItCannotDoCarriesEveryReason) {
 
 TEST(Registry, EnvironmentIsRead) {
     ::setenv("MICROSCALE_LINEAR_BACKEND", "emulation", 1);
-    ::setenv("MICROSCALE_DISABLED_KERNELS", " w_nvfp4.linear.* , *.simd", 1);
+    ::setenv("MICROSCALE_DISABLED_KERNELS", " w_nvfp4.stored.* , *.simd", 1);
     const auto o = ms::selection_options::from_environment();
     ::unsetenv("MICROSCALE_LINEAR_BACKEND");
     ::unsetenv("MICROSCALE_DISABLED_KERNELS");
     EXPECT_EQ(o.forced_backend, "emulation");
     ASSERT_EQ(o.disabled_globs.size(), 2u);
-    EXPECT_EQ(o.disabled_globs[0], "w_nvfp4.linear.*");
+    EXPECT_EQ(o.disabled_globs[0], "w_nvfp4.stored.*");
     EXPECT_EQ(o.disabled_globs[1], "*.simd");
 }
 

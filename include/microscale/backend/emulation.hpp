@@ -12,6 +12,9 @@
 // (and w) to the activation dtype before its matmul. `microscale qdq` writes x' rounded to the
 // activation dtype, bit-exact with vLLM's x_dq.
 //
+// The weight's scales stay in the layout they are stored in (linear or swizzled_128x4, runtime data:
+// the kernel's layout slot is layout::stored) and are read through that layout's offsets.
+//
 // Batch and thread invariance: W is processed in fixed chunks of 64 rows; each (row m, chunk) is
 // one Eigen GEMV on 64-byte-aligned buffers whose shapes depend only on N and K. Which thread runs
 // a chunk, and how many rows x has, cannot change a result bit.
@@ -19,6 +22,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -35,8 +39,9 @@ namespace microscale::backend {
 struct emulation {
     static constexpr std::string_view name = "emulation";
     static support is_supported() { return support::yes("the fp32 reference runs on every CPU"); }
+    /// Any format and activation; the scale layout is the weight's, read at run time.
     template <class Format, class Activation, class Layout>
-    static constexpr bool supports = true;
+    static constexpr bool supports = std::same_as<Layout, layout::stored>;
     template <class Format, class Activation, class Layout>
     struct impl;
 };
@@ -91,7 +96,8 @@ struct emulation::impl {
         std::int64_t rows = 0;                     ///< N
         std::int64_t cols = 0;                     ///< K
         std::vector<std::uint8_t> codes;           ///< [N, packed_row_bytes(K)]
-        std::vector<std::uint8_t> scales;          ///< [N, K / block] in Layout
+        std::vector<std::uint8_t> scales;          ///< logical [N, K / block], stored in `scale_layout`
+        layout::layout_id scale_layout = layout::layout_id::linear;
         float global = 1.0f;                       ///< nvfp4 G; 1 for MX
         typename rules::activation_params activation{};  ///< aq only
     };
@@ -105,10 +111,8 @@ struct emulation::impl {
         p.rows = w.rows;
         p.cols = w.cols;
         p.codes = w.codes;
-        p.scales = w.scale_layout == Layout::id
-                       ? w.scales
-                       : layout::convert_scales(w.scales, w.scale_layout, Layout::id, w.rows,
-                                                format::scale_cols<Format>(w.cols));
+        p.scales = w.scales;
+        p.scale_layout = w.scale_layout;
         p.global = w.global_scale;
         if constexpr (Activation::quantized) {
             p.activation = rules::activation_params_from(w.input_scale, w.name);
@@ -119,6 +123,15 @@ struct emulation::impl {
     /// Dequantizes weight rows [n0, n1) to fp32: out[(n - n0) * stride + k].
     static void dequantize_rows(const prepared& p, std::int64_t n0, std::int64_t n1, float* out,
                                 std::size_t stride) {
+        layout::visit_layout(p.scale_layout, [&](auto stored_in) {
+            dequantize_rows_in<decltype(stored_in)>(p, n0, n1, out, stride);
+        });
+    }
+
+    /// dequantize_rows with the scales read in layout L.
+    template <layout::scale_layout L>
+    static void dequantize_rows_in(const prepared& p, std::int64_t n0, std::int64_t n1, float* out,
+                                   std::size_t stride) {
         const std::int64_t k = p.cols, blocks = format::scale_cols<Format>(k);
         const std::int64_t row_bytes = format::packed_row_bytes<Format>(k);
         thread_local detail::aligned_buffer<std::uint8_t> codes_buffer;
@@ -130,7 +143,7 @@ struct emulation::impl {
             float* row = out + static_cast<std::size_t>(n - n0) * stride;
             for (std::int64_t b = 0; b < blocks; ++b) {
                 const float factor = rules::weight_factor(
-                    p.scales[static_cast<std::size_t>(Layout::offset(n, b, blocks))], p.global);
+                    p.scales[static_cast<std::size_t>(L::offset(n, b, blocks))], p.global);
                 for (int i = 0; i < Format::block_size; ++i) {
                     const std::int64_t j = b * Format::block_size + i;
                     row[j] = Format::element::decode(codes[j]) * factor;

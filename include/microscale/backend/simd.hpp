@@ -1,6 +1,7 @@
 // Backend `simd`: fast CPU kernels on the simd tiers (backend/simd/isa.hpp), chosen at run time.
 //
-// prepare() (baseline code) repacks the weight once into the tiers' shared layout
+// prepare() (baseline code) repacks the weight, its scales stored in any layout (the kernel's layout
+// slot is layout::stored), once into the tiers' shared layout
 // (backend/simd/packed.hpp: 16-row groups, quads of 4 k, pre-decoded block factors) and picks the
 // best tier this CPU runs (or MICROSCALE_SIMD_ISA). apply():
 //   a16  x is widened to fp32 (exact) and multiplied with fp32 FMAs against the decoded elements,
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -77,9 +79,11 @@ struct simd {
         const auto choice = simd_isa::choose_isa();
         return choice.ok ? support::yes(choice.reason) : support::no(choice.reason);
     }
-    /// The tiers decode 4- and 6-bit elements only.
+    /// The tiers decode 4- and 6-bit elements only. The scale layout is the weight's (runtime data):
+    /// prepare() repacks any stored layout into the tiers' own.
     template <class Format, class Activation, class Layout>
-    static constexpr bool supports = Format::element::bits == 4 || Format::element::bits == 6;
+    static constexpr bool supports =
+        (Format::element::bits == 4 || Format::element::bits == 6) && std::same_as<Layout, layout::stored>;
     template <class Format, class Activation, class Layout>
     struct impl;
 };
@@ -171,91 +175,111 @@ struct simd::impl {
         }, row_loop_min_elements);
     }
 
-    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
-                      const const_vector_view* bias, const apply_options& options) {
-        using namespace simd_isa;
-        const packed_weights& w = p.weights;
-        const std::int64_t m = x.rows, k = w.k, blocks = w.blocks;
-        const int threads = detail::thread_count(options.threads);
-
-        thread_local detail::aligned_buffer<std::byte> x_buffer;
-        thread_local detail::aligned_buffer<float> x_float_buffer, x_factor_buffer, y_buffer, scratch_buffer;
-
-        gemm_call c{};
+    /// The GEMM call for the prepared weight; apply() fills in the activations, the output and the scratch.
+    static simd_isa::gemm_call weight_call(const prepared& p, int threads) noexcept {
+        const simd_isa::packed_weights& w = p.weights;
+        simd_isa::gemm_call c{};
         c.isa_tag = p.isa;
         c.element = w.element;
         c.compute = w.compute;
         c.n = w.n;
-        c.k = k;
+        c.k = w.k;
         c.block = w.block;
         c.row_groups = w.row_groups;
         c.quads = w.quads;
-        c.blocks = blocks;
+        c.blocks = w.blocks;
         c.codes = w.codes.data();
         c.factors = w.factors.data();
         c.corrections = w.corrections.data();
         c.threads = threads;
+        return c;
+    }
 
-        const isa_kernels& kernels = kernels_for(p.isa);
-        if constexpr (Activation::quantized) {
-            // quantize each row once; integers for the dot, factors per block
-            const bool bytes = w.element == element_kind::e2m1;
-            // rows padded by 64 bytes: row starts 4 KiB apart would all map to the same L1 sets
-            const std::int64_t row_bytes = (bytes ? k : 2 * k) + 64;
-            std::byte* xq = x_buffer.reserve(static_cast<std::size_t>(m * row_bytes));
-            float* xf = x_factor_buffer.reserve(static_cast<std::size_t>(m * blocks));
-            if (kernels.quantize != nullptr) {
-                float* xs = x_float_buffer.reserve(static_cast<std::size_t>(m * widened_stride(k)));
-                widen_rows(x, xs, threads);
-                quantize_call q{};
-                q.element = w.element;
-                q.nvfp4 = Format::has_global_scale;
-                if constexpr (Format::has_global_scale) q.g = p.activation.g;
-                else q.floor_rule = p.activation.rule == format::mx_scale_rule::floor;
-                q.m = m;
-                q.k = k;
-                q.block = w.block;
-                q.blocks = blocks;
-                q.x = xs;
-                q.x_stride = widened_stride(k);
-                q.out = xq;
-                q.out_row_bytes = row_bytes;
-                q.factors = xf;
-                q.threads = threads;
-                kernels.quantize(q);
-            } else {
-                quantize_rows(x, p.activation, xq, row_bytes, bytes, xf, threads);
-            }
-            c.x = xq;
-            c.x_row_bytes = row_bytes;
-            c.x_factors = xf;
-        } else {
-            // fp32 rows (bf16 and fp16 widen exactly)
+    /// aq: quantizes each row of x once, into the integers of the dot (c.x) and a factor per block
+    /// (c.x_factors), with the tier's vector quantizer when it has one, else the scalar rules.
+    static void quantize_activations(const prepared& p, const simd_isa::isa_kernels& kernels, const const_matrix_view& x,
+                                     simd_isa::gemm_call& c) {
+        using namespace simd_isa;
+        thread_local detail::aligned_buffer<std::byte> x_buffer;
+        thread_local detail::aligned_buffer<float> x_float_buffer, x_factor_buffer;
+        const std::int64_t m = x.rows, k = c.k;
+        const bool bytes = c.element == element_kind::e2m1;
+        // rows padded by 64 bytes: row starts 4 KiB apart would all map to the same L1 sets
+        const std::int64_t row_bytes = (bytes ? k : 2 * k) + 64;
+        std::byte* xq = x_buffer.reserve(static_cast<std::size_t>(m * row_bytes));
+        float* xf = x_factor_buffer.reserve(static_cast<std::size_t>(m * c.blocks));
+        if (kernels.quantize != nullptr) {
             float* xs = x_float_buffer.reserve(static_cast<std::size_t>(m * widened_stride(k)));
-            widen_rows(x, xs, threads);
-            c.x = reinterpret_cast<const std::byte*>(xs);
-            c.x_row_bytes = 4 * widened_stride(k);
-            c.x_factors = nullptr;
+            widen_rows(x, xs, c.threads);
+            quantize_call q{};
+            q.element = c.element;
+            q.nvfp4 = Format::has_global_scale;
+            if constexpr (Format::has_global_scale) q.g = p.activation.g;
+            else q.floor_rule = p.activation.rule == format::mx_scale_rule::floor;
+            q.m = m;
+            q.k = k;
+            q.block = c.block;
+            q.blocks = c.blocks;
+            q.x = xs;
+            q.x_stride = widened_stride(k);
+            q.out = xq;
+            q.out_row_bytes = row_bytes;
+            q.factors = xf;
+            q.threads = c.threads;
+            kernels.quantize(q);
+        } else {
+            quantize_rows(x, p.activation, xq, row_bytes, bytes, xf, c.threads);
         }
-        c.m = m;
+        c.x = xq;
+        c.x_row_bytes = row_bytes;
+        c.x_factors = xf;
+    }
 
-        const std::int64_t stride = w.row_groups * group_rows + 16;  // see the activation row padding
-        c.y = y_buffer.reserve(static_cast<std::size_t>(c.m * stride));
-        c.y_row_stride = stride;
-        c.scratch_per_thread = kernels.scratch_floats(k);
-        c.scratch = scratch_buffer.reserve(static_cast<std::size_t>(threads * c.scratch_per_thread));
+    /// a16: x as fp32 rows (bf16 and fp16 widen exactly) into c.x.
+    static void widen_activations(const const_matrix_view& x, simd_isa::gemm_call& c) {
+        thread_local detail::aligned_buffer<float> x_float_buffer;
+        float* xs = x_float_buffer.reserve(static_cast<std::size_t>(x.rows * widened_stride(c.k)));
+        widen_rows(x, xs, c.threads);
+        c.x = reinterpret_cast<const std::byte*>(xs);
+        c.x_row_bytes = 4 * widened_stride(c.k);
+        c.x_factors = nullptr;
+    }
+
+    /// Runs the tier's GEMM into the calling thread's fp32 output buffer, c.y [m][c.y_row_stride].
+    static void run_gemm(const simd_isa::isa_kernels& kernels, simd_isa::gemm_call& c) {
+        thread_local detail::aligned_buffer<float> y_buffer, scratch_buffer;
+        c.y_row_stride = c.row_groups * simd_isa::group_rows + 16;  // see the activation row padding
+        c.y = y_buffer.reserve(static_cast<std::size_t>(c.m * c.y_row_stride));
+        c.scratch_per_thread = kernels.scratch_floats(c.k);
+        c.scratch = scratch_buffer.reserve(static_cast<std::size_t>(c.threads * c.scratch_per_thread));
         kernels.run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
+    }
 
-        // add the bias, round once to the activation dtype
-        detail::parallel_rows(m, w.n, threads, [&](std::int64_t r) {
+    /// y = the GEMM's fp32 output plus the bias, rounded once to the activation dtype.
+    static void store_output(const simd_isa::gemm_call& c, const matrix_view& y, const const_vector_view* bias) {
+        detail::parallel_rows(c.m, c.n, c.threads, [&](std::int64_t r) {
             void* out = y.row(r);
-            const float* row = c.y + r * stride;
-            for (std::int64_t n = 0; n < w.n; ++n) {
+            const float* row = c.y + r * c.y_row_stride;
+            for (std::int64_t n = 0; n < c.n; ++n) {
                 float v = row[n];
                 if (bias != nullptr) v += load_element(bias->data, bias->type, n);
                 store_element(out, y.type, n, v);
             }
         }, row_loop_min_elements);
+    }
+
+    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
+                      const const_vector_view* bias, const apply_options& options) {
+        const simd_isa::isa_kernels& kernels = simd_isa::kernels_for(p.isa);
+        simd_isa::gemm_call c = weight_call(p, detail::thread_count(options.threads));
+        c.m = x.rows;
+        if constexpr (Activation::quantized) {
+            quantize_activations(p, kernels, x, c);
+        } else {
+            widen_activations(x, c);
+        }
+        run_gemm(kernels, c);
+        store_output(c, y, bias);
     }
 };
 

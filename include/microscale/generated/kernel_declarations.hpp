@@ -9,147 +9,99 @@
 #include "microscale/backend/simd.hpp"
 #include "microscale/moe.hpp"
 
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_nvfp4_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp4_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_simd
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_nvfp4_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp4_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_simd
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
+extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_nvfp4_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp4_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_simd
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::simd>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_nvfp4_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e2m3_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp4_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_linear_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif
-#if MICROSCALE_KERNEL_w_mxfp6_e3m2_swizzled_128x4_emulation
-extern template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_simd
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_nvfp4_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_a_mxfp4_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp4_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_a_mxfp6_e2m3_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e2m3_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_a_mxfp6_e3m2_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;
-#endif
-#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_linear_emulation
-extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::emulation>;
+#if MICROSCALE_KERNEL_moe_w_mxfp6_e3m2_stored_emulation
+extern template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>;
 #endif

@@ -1,5 +1,12 @@
 // Scale-layout policies and the helpers kernels and tests share to move scales between layouts.
-// A policy has `name`, `id`, `padded_shape(rows, cols)` and `offset(row, col, cols)`.
+// A concrete layout (linear, swizzled_128x4) has `name`, `id`, `padded_shape(rows, cols)` and
+// `offset(row, col, cols)`: it says where the bytes of a stored scale matrix are.
+//
+// The layout slot of a kernel (linear_kernel<Format, Activation, Layout, Backend>) means "the scale
+// layout this kernel's inner loop reads". It holds either a concrete layout — the kernel reads that
+// layout natively, and selection gives it only weights stored in it — or `stored` — the kernel takes
+// the weight's stored layout (quantized_weight::scale_layout) as runtime data and accepts any. The
+// CPU backends are instantiated with `stored` only (layout/stored.hpp).
 #pragma once
 
 #include <concepts>
@@ -13,6 +20,7 @@
 #include "microscale/detail/text.hpp"
 #include "microscale/layout/extents.hpp"
 #include "microscale/layout/linear.hpp"
+#include "microscale/layout/stored.hpp"
 #include "microscale/layout/swizzled_128x4.hpp"
 
 namespace microscale::layout {
@@ -25,8 +33,18 @@ concept scale_layout = requires(std::int64_t i) {
     { L::offset(i, i, i) } -> std::same_as<std::int64_t>;
 };
 
+/// What a kernel's layout slot may hold: a concrete scale layout, or `stored` (runtime data).
+template <class L>
+concept layout_slot = scale_layout<L> || std::same_as<L, stored>;
+
 constexpr std::string_view layout_name(layout_id id) noexcept {
     return id == layout_id::linear ? linear::name : swizzled_128x4::name;
+}
+
+/// True if a kernel whose layout slot is named `slot` reads scales stored in layout `id`: a
+/// `stored` slot reads any layout, a concrete one only its own.
+constexpr bool slot_reads(std::string_view slot, layout_id id) noexcept {
+    return slot == stored::name || slot == layout_name(id);
 }
 
 /// Parses "linear" / "swizzled_128x4"; throws std::invalid_argument naming the known ones.

@@ -1,6 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_mxfp6_e3m2_a_mxfp6_e3m2.linear.emulation: moe kernel, mxfp6_e3m2 weights, aq activations, linear scales, emulation backend (manifest line 62).
-#include "microscale/generated/kernel_declarations.hpp"
-#include "microscale/moe.hpp"
-
-template class ::microscale::moe_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::emulation>;

@@ -1,5 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// w_mxfp6_e2m3.linear.simd: linear kernel, mxfp6_e2m3 weights, a16 activations, linear scales, simd backend (manifest line 24).
-#include "microscale/backend/simd.hpp"
-
-template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;

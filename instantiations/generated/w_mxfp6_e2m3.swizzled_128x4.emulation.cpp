@@ -1,5 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// w_mxfp6_e2m3.swizzled_128x4.emulation: linear kernel, mxfp6_e2m3 weights, a16 activations, swizzled_128x4 scales, emulation backend (manifest line 41).
-#include "microscale/backend/emulation.hpp"
-
-template class ::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::emulation>;

@@ -1,5 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// w_mxfp6_e3m2.swizzled_128x4.simd: linear kernel, mxfp6_e3m2 weights, a16 activations, swizzled_128x4 scales, simd backend (manifest line 29).
-#include "microscale/backend/simd.hpp"
-
-template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::swizzled_128x4, ::microscale::backend::simd>;

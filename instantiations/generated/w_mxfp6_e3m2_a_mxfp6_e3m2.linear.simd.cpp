@@ -1,5 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// w_mxfp6_e3m2_a_mxfp6_e3m2.linear.simd: linear kernel, mxfp6_e3m2 weights, aq activations, linear scales, simd backend (manifest line 26).
-#include "microscale/backend/simd.hpp"
-
-template class ::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::linear, ::microscale::backend::simd>;

@@ -1,5 +1,0 @@
-// generated from generators/kernels.manifest by generators/generate.py — do not edit
-// w_nvfp4.linear.simd: linear kernel, nvfp4 weights, a16 activations, linear scales, simd backend (manifest line 16).
-#include "microscale/backend/simd.hpp"
-
-template class ::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::linear, ::microscale::backend::simd>;
