@@ -83,34 +83,36 @@ struct module_run {
 
 }  // namespace
 
-int run_demo(const std::vector<std::string>& args) {
-    po::options_description options("demo");
-    options.add_options()("workdir", po::value<std::string>(), "folder for the model and its exports (default: a temporary folder)")(
-        "threads", po::value<int>()->default_value(0), "threads (0: OMP_NUM_THREADS or all)");
-    po::variables_map values;
-    if (!parse_options("demo", args, options, values)) return 0;
-    apply_options ao;
-    ao.threads = thread_option(values);
-    namespace fs = std::filesystem;
-    const fs::path work = values.count("workdir") ? fs::path(values["workdir"].as<std::string>())
-                                                  : fs::temp_directory_path() / ("microscale-demo-" + std::to_string(::getpid()));
-    fs::create_directories(work);
-    const std::int64_t decode_m = 4, prefill_m = 128;
+namespace {
 
-    // ---- the bf16 model ------------------------------------------------------------------------------
+using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// y[m, n] = x[m, k] · w[n, k]ᵀ in fp32 (Eigen): the bf16 model's reference, and the dense GEMM
+/// an emulation user runs on dequantized weights.
+std::vector<float> gemm(const std::vector<float>& x, std::int64_t m, const std::vector<float>& w, std::int64_t n, std::int64_t k) {
+    std::vector<float> y(static_cast<std::size_t>(m * n));
+    Eigen::Map<row_matrix>(y.data(), m, n).noalias() = Eigen::Map<const row_matrix>(x.data(), m, k) * Eigen::Map<const row_matrix>(w.data(), n, k).transpose();
+    return y;
+}
+
+constexpr std::int64_t decode_m = 4, prefill_m = 128;
+
+/// The bf16 model on disk (model.safetensors, calibration.safetensors in `work`), its activations
+/// and the modules as an engine runs them, with their bf16-model outputs.
+struct demo_model {
+    std::vector<float> x_hidden_decode, x_hidden_prefill, x_inter_decode, x_inter_prefill;
+    std::vector<module_run> runs;
+};
+
+demo_model build_model(const std::filesystem::path& work) {
+    demo_model d{realistic_activations(decode_m, hidden, 1), realistic_activations(prefill_m, hidden, 2),
+                 realistic_activations(decode_m, intermediate, 3), realistic_activations(prefill_m, intermediate, 4), {}};
+    const auto &x_hidden_decode = d.x_hidden_decode, &x_hidden_prefill = d.x_hidden_prefill, &x_inter_decode = d.x_inter_decode,
+               &x_inter_prefill = d.x_inter_prefill;
+    auto& runs = d.runs;
     progress(detail::cat("building a bf16 model: ", layers, " MLP blocks, hidden ", hidden, ", intermediate ", intermediate));
     std::mt19937 rng(20261121);
     checkpoint::safetensors_writer model, calibration;
-    std::vector<module_run> runs;
-    const auto x_hidden_decode = realistic_activations(decode_m, hidden, 1), x_hidden_prefill = realistic_activations(prefill_m, hidden, 2);
-    const auto x_inter_decode = realistic_activations(decode_m, intermediate, 3), x_inter_prefill = realistic_activations(prefill_m, intermediate, 4);
-    using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    auto gemm = [](const std::vector<float>& x, std::int64_t m, const std::vector<float>& w, std::int64_t n, std::int64_t k) {
-        std::vector<float> y(static_cast<std::size_t>(m * n));
-        Eigen::Map<row_matrix>(y.data(), m, n).noalias() =
-            Eigen::Map<const row_matrix>(x.data(), m, k) * Eigen::Map<const row_matrix>(w.data(), n, k).transpose();
-        return y;
-    };
     std::map<std::string, std::vector<float>> bf16_weights;
     for (std::int64_t l = 0; l < layers; ++l) {
         const std::string p = detail::cat("model.layers.", l, ".mlp.");
@@ -136,77 +138,78 @@ int run_demo(const std::vector<std::string>& args) {
     model.add_values<float>("model.norm.weight", checkpoint::st_dtype::F32, {hidden}, std::vector<float>(hidden, 1.0f));
     model.write(work / "model.safetensors");
     calibration.write(work / "calibration.safetensors");
-    const checkpoint::safetensors_file model_file(work / "model.safetensors"), calibration_file(work / "calibration.safetensors");
 
-    // ---- every scheme: export, load back, run ----------------------------------------------------------
-    struct row {
-        std::string scheme, format, kernel;
-        double sqnr_decode, sqnr_prefill, decode_ms, decode_emulation, decode_dense, prefill_ms, prefill_emulation, prefill_dense;
-    };
-    std::vector<row> table;
-    // every scheme of the table (W4A4 before W4A16, as `list` shows them) in every convention that stores its format
-    std::vector<std::pair<std::string, std::string>> exports;
-    for (const std::string_view f : format::format_names)
-        for (const bool aq : {true, false})
-            boost::mp11::mp_for_each<checkpoint::all_conventions>([&](auto c) {
-                if (checkpoint::convention_stores(decltype(c)::name, f)) exports.emplace_back(make_scheme_name(f, aq).view(), decltype(c)::name);
-            });
+    return d;
+}
+
+struct row {
+    std::string scheme, format, kernel;
+    double sqnr_decode, sqnr_prefill, decode_ms, decode_emulation, decode_dense, prefill_ms, prefill_emulation, prefill_dense;
+};
+
+/// Exports the model as `scheme` in convention `fmt`, loads it back and runs every module: SQNR
+/// against the bf16 model, time against the emulation kernel and a dense fp32 GEMM.
+row run_export(const demo_model& d, const std::filesystem::path& work, const checkpoint::safetensors_file& model_file,
+               const checkpoint::safetensors_file& calibration_file, const std::string& scheme, const std::string& fmt, const apply_options& ao) {
+    namespace fs = std::filesystem;
+    const auto &x_hidden_decode = d.x_hidden_decode, &x_hidden_prefill = d.x_hidden_prefill, &x_inter_decode = d.x_inter_decode,
+               &x_inter_prefill = d.x_inter_prefill;
     selection_options emulation_only;
     emulation_only.forced_backend = "emulation";
-    for (const auto& [scheme, fmt] : exports) {
-        const std::string label = detail::cat(scheme, " (", fmt, ")");
-        progress("exporting " + label);
-        checkpoint::export_options eo;
-        eo.scheme = scheme;
-        eo.convention = fmt;
-        eo.calibration = &calibration_file;
-        eo.overwrite = true;  // the demo's own folder: a second run with the same --workdir replaces it
-        const fs::path dir = work / detail::cat(scheme, "-", fmt);
-        checkpoint::export_checkpoint(model_file, dir, eo);
-        progress("loading and running " + label);
-        const checkpoint::checkpoint_reader reader(dir);
-        row r{scheme, fmt, "", 0, 0, 0, 0, 0, 0, 0, 0};
-        double signal_d = 0, noise_d = 0, signal_p = 0, noise_p = 0;
-        double t_decode = 0, t_decode_emu = 0, t_decode_dense = 0, t_prefill = 0, t_prefill_emu = 0, t_prefill_dense = 0;
-        for (const auto& m : runs) {
-            const auto layer = reader.load_linear(m.name, dtype::bf16, selection_options::from_environment());
-            const auto reference_layer = reader.load_linear(m.name, dtype::bf16, emulation_only);
-            r.kernel = std::string(layer->kernel_name());
-            for (const bool prefill : {false, true}) {
-                const std::int64_t rows = prefill ? prefill_m : decode_m;
-                const auto& x = m.k == hidden ? (prefill ? x_hidden_prefill : x_hidden_decode) : (prefill ? x_inter_prefill : x_inter_decode);
-                const auto xb = to_bytes(x, dtype::bf16);
-                std::vector<std::uint8_t> y(static_cast<std::size_t>(rows * m.n) * 2);
-                const const_matrix_view xv{xb.data(), dtype::bf16, rows, m.k};
-                const matrix_view yv{y.data(), dtype::bf16, rows, m.n};
-                const double t = seconds_of([&] { layer->apply(xv, yv, nullptr, ao); }, prefill ? 3 : 20);
-                const auto out = from_bytes(y, dtype::bf16);
-                const auto& ref = prefill ? m.reference_prefill : m.reference_decode;
-                double& signal = prefill ? signal_p : signal_d;
-                double& noise = prefill ? noise_p : noise_d;
-                for (std::size_t i = 0; i < ref.size(); ++i) {
-                    signal += static_cast<double>(ref[i]) * ref[i];
-                    noise += (static_cast<double>(out[i]) - ref[i]) * (static_cast<double>(out[i]) - ref[i]);
-                }
-                const double te = seconds_of([&] { reference_layer->apply(xv, yv, nullptr, ao); }, 1);
-                // a dense fp32 GEMM of the same shape (what an emulation user runs on dequantized weights)
-                const double td = seconds_of([&] { (void)gemm(x, rows, m.weight, m.n, m.k); }, prefill ? 2 : 10);
-                (prefill ? t_prefill : t_decode) += t;
-                (prefill ? t_prefill_emu : t_decode_emu) += te;
-                (prefill ? t_prefill_dense : t_decode_dense) += td;
+    const std::string label = detail::cat(scheme, " (", fmt, ")");
+    progress("exporting " + label);
+    checkpoint::export_options eo;
+    eo.scheme = scheme;
+    eo.convention = fmt;
+    eo.calibration = &calibration_file;
+    eo.overwrite = true;  // the demo's own folder: a second run with the same --workdir replaces it
+    const fs::path dir = work / detail::cat(scheme, "-", fmt);
+    checkpoint::export_checkpoint(model_file, dir, eo);
+    progress("loading and running " + label);
+    const checkpoint::checkpoint_reader reader(dir);
+    row r{scheme, fmt, "", 0, 0, 0, 0, 0, 0, 0, 0};
+    double signal_d = 0, noise_d = 0, signal_p = 0, noise_p = 0;
+    double t_decode = 0, t_decode_emu = 0, t_decode_dense = 0, t_prefill = 0, t_prefill_emu = 0, t_prefill_dense = 0;
+    for (const auto& m : d.runs) {
+        const auto layer = reader.load_linear(m.name, dtype::bf16, selection_options::from_environment());
+        const auto reference_layer = reader.load_linear(m.name, dtype::bf16, emulation_only);
+        r.kernel = std::string(layer->kernel_name());
+        for (const bool prefill : {false, true}) {
+            const std::int64_t rows = prefill ? prefill_m : decode_m;
+            const auto& x = m.k == hidden ? (prefill ? x_hidden_prefill : x_hidden_decode) : (prefill ? x_inter_prefill : x_inter_decode);
+            const auto xb = to_bytes(x, dtype::bf16);
+            std::vector<std::uint8_t> y(static_cast<std::size_t>(rows * m.n) * 2);
+            const const_matrix_view xv{xb.data(), dtype::bf16, rows, m.k};
+            const matrix_view yv{y.data(), dtype::bf16, rows, m.n};
+            const double t = seconds_of([&] { layer->apply(xv, yv, nullptr, ao); }, prefill ? 3 : 20);
+            const auto out = from_bytes(y, dtype::bf16);
+            const auto& ref = prefill ? m.reference_prefill : m.reference_decode;
+            double& signal = prefill ? signal_p : signal_d;
+            double& noise = prefill ? noise_p : noise_d;
+            for (std::size_t i = 0; i < ref.size(); ++i) {
+                signal += static_cast<double>(ref[i]) * ref[i];
+                noise += (static_cast<double>(out[i]) - ref[i]) * (static_cast<double>(out[i]) - ref[i]);
             }
+            const double te = seconds_of([&] { reference_layer->apply(xv, yv, nullptr, ao); }, 1);
+            // a dense fp32 GEMM of the same shape (what an emulation user runs on dequantized weights)
+            const double td = seconds_of([&] { (void)gemm(x, rows, m.weight, m.n, m.k); }, prefill ? 2 : 10);
+            (prefill ? t_prefill : t_decode) += t;
+            (prefill ? t_prefill_emu : t_decode_emu) += te;
+            (prefill ? t_prefill_dense : t_decode_dense) += td;
         }
-        r.sqnr_decode = 10 * std::log10(signal_d / noise_d);
-        r.sqnr_prefill = 10 * std::log10(signal_p / noise_p);
-        r.decode_ms = t_decode * 1e3;
-        r.decode_emulation = t_decode_emu / t_decode;
-        r.decode_dense = t_decode_dense / t_decode;
-        r.prefill_ms = t_prefill * 1e3;
-        r.prefill_emulation = t_prefill_emu / t_prefill;
-        r.prefill_dense = t_prefill_dense / t_prefill;
-        table.push_back(r);
     }
+    r.sqnr_decode = 10 * std::log10(signal_d / noise_d);
+    r.sqnr_prefill = 10 * std::log10(signal_p / noise_p);
+    r.decode_ms = t_decode * 1e3;
+    r.decode_emulation = t_decode_emu / t_decode;
+    r.decode_dense = t_decode_dense / t_decode;
+    r.prefill_ms = t_prefill * 1e3;
+    r.prefill_emulation = t_prefill_emu / t_prefill;
+    r.prefill_dense = t_prefill_dense / t_prefill;
+    return r;
+}
 
+void print_table(const std::vector<row>& table) {
     std::printf("\nmicroscale demo: %lld MLP blocks (hidden %lld, intermediate %lld) exported in every scheme, loaded back,\n"
                 "run as fused gate_up + down; decode batch M=%lld, prefill batch M=%lld, bf16 activations.\n"
                 "SQNR against the bf16 model; speed-ups against the emulation reference and a dense fp32 GEMM (Eigen).\n\n",
@@ -218,6 +221,34 @@ int run_demo(const std::vector<std::string>& args) {
         std::printf("%-26s %-19s %-36s %7.2f %7.2f | %9.3f %7.1f %7.2f | %9.2f %7.1f %7.2f\n", r.scheme.c_str(), r.format.c_str(),
                     r.kernel.c_str(), r.sqnr_decode, r.sqnr_prefill, r.decode_ms, r.decode_emulation, r.decode_dense, r.prefill_ms,
                     r.prefill_emulation, r.prefill_dense);
+}
+
+}  // namespace
+
+int run_demo(const std::vector<std::string>& args) {
+    po::options_description options("demo");
+    options.add_options()("workdir", po::value<std::string>(), "folder for the model and its exports (default: a temporary folder)")(
+        "threads", po::value<int>()->default_value(0), "threads (0: OMP_NUM_THREADS or all)");
+    po::variables_map values;
+    if (!parse_options("demo", args, options, values)) return 0;
+    apply_options ao;
+    ao.threads = thread_option(values);
+    namespace fs = std::filesystem;
+    const fs::path work = values.count("workdir") ? fs::path(values["workdir"].as<std::string>())
+                                                  : fs::temp_directory_path() / ("microscale-demo-" + std::to_string(::getpid()));
+    fs::create_directories(work);
+    const demo_model d = build_model(work);
+    const checkpoint::safetensors_file model_file(work / "model.safetensors"), calibration_file(work / "calibration.safetensors");
+    // every scheme of the table (W4A4 before W4A16, as `list` shows them) in every convention that stores its format
+    std::vector<row> table;
+    for (const std::string_view f : format::format_names)
+        for (const bool aq : {true, false})
+            boost::mp11::mp_for_each<checkpoint::all_conventions>([&](auto c) {
+                if (checkpoint::convention_stores(decltype(c)::name, f))
+                    table.push_back(run_export(d, work, model_file, calibration_file, std::string(make_scheme_name(f, aq).view()),
+                                               std::string(decltype(c)::name), ao));
+            });
+    print_table(table);
     if (values.count("workdir")) {
         std::printf("\ncheckpoints in %s\n", work.string().c_str());
     } else {

@@ -11,30 +11,14 @@
 
 namespace microscale::cli {
 
-int run_inspect(const std::vector<std::string>& args) {
-    po::options_description options("inspect");
-    options.add_options()("path", po::value<std::string>()->required(), "checkpoint folder or .safetensors file")(
-        "json", "print JSON")("no-prepare", "skip preparing the layers (no in-memory sizes; fast for huge checkpoints)");
-    po::positional_options_description positional;
-    positional.add("path", 1);
-    po::variables_map values;
-    if (!parse_options("inspect", args, options, values, &positional)) return 0;
-    const bool prepare = values.count("no-prepare") == 0;
+namespace {
 
-    const checkpoint::checkpoint_reader reader(values["path"].as<std::string>());
-    const auto& config = reader.config();
-    nlohmann::ordered_json out;
-    out["path"] = values["path"].as<std::string>();
-    out["config"] = {{"source", config.source}, {"origin", config.convention}, {"algorithm", config.algorithm},
-                     {"producer", config.producer}, {"exclude", config.exclude}, {"kv_cache", config.kv_cache}};
-    out["config"]["rules"] = nlohmann::ordered_json::array();
-    for (const auto& r : config.rules) out["config"]["rules"].push_back({{"scheme", r.scheme}, {"targets", r.targets}});
-    out["shards"] = reader.tensors().shard_count();
-    std::uint64_t disk = 0, memory = 0;
-    out["modules"] = nlohmann::ordered_json::array();
+/// The linear modules (stored and fusable) into out["modules"]; sums their bytes on disk and, when
+/// prepared, in memory. A module that cannot be read goes to out["problems"].
+void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, nlohmann::ordered_json& out, std::uint64_t& disk,
+                    std::uint64_t& memory) {
     std::vector<std::string> modules = reader.module_names();
     for (const auto& f : reader.fusable_modules()) modules.push_back(f);
-    out["problems"] = nlohmann::ordered_json::array();  // malformed modules: reported, then exit 1
     for (const auto& name : modules) {
         checkpoint::module_info info;
         try {
@@ -64,7 +48,10 @@ int run_inspect(const std::vector<std::string>& args) {
         if (info.shards.empty()) disk += info.bytes_on_disk;
         out["modules"].push_back(m);
     }
-    out["moe"] = nlohmann::ordered_json::array();
+}
+
+/// The MoE layers into out["moe"] (problems as for linear modules).
+void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nlohmann::ordered_json& out) {
     for (const auto& name : reader.moe_names()) {
         checkpoint::checkpoint_reader::moe_info info;
         try {
@@ -93,19 +80,10 @@ int run_inspect(const std::vector<std::string>& args) {
         }
         out["moe"].push_back(m);
     }
-    out["linear_bytes_on_disk"] = disk;
-    if (prepare) out["linear_bytes_in_memory"] = memory;
-    out["checkpoint_bytes"] = reader.tensors().total_bytes();
-    const std::size_t problems = out["problems"].size();
-    auto fail_on_problems = [&] {
-        if (problems != 0)
-            throw std::runtime_error(detail::cat(problems, " malformed module(s) in ", out["path"].get<std::string>(), " (listed above)"));
-        return 0;
-    };
-    if (values.count("json")) {
-        std::cout << out.dump(2) << "\n";
-        return fail_on_problems();
-    }
+}
+
+void print_config(const checkpoint::checkpoint_reader& reader, const nlohmann::ordered_json& out) {
+    const auto& config = reader.config();
     std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), "
               << reader.tensors().total_bytes() << " bytes of tensors\n"
               << "config " << config.source << " (" << config.convention << ", " << config.algorithm
@@ -122,6 +100,9 @@ int run_inspect(const std::vector<std::string>& args) {
     }
     if (!config.kv_cache.empty()) std::cout << "  kv cache: " << config.kv_cache << " (accepted, ignored)\n";
     std::cout << "\n";
+}
+
+void print_modules(const nlohmann::ordered_json& out) {
     for (const auto& m : out["modules"]) {
         std::cout << "  " << m["name"].get<std::string>() << "  [" << m["n"].get<std::int64_t>() << " x " << m["k"].get<std::int64_t>() << "]  ";
         if (m["quantized"].get<bool>()) std::cout << m["scheme"].get<std::string>() << " (" << m["convention"].get<std::string>() << ")";
@@ -147,6 +128,50 @@ int run_inspect(const std::vector<std::string>& args) {
     }
     for (const auto& p : out["problems"])
         std::cout << "  " << p["name"].get<std::string>() << "  PROBLEM: " << p["error"].get<std::string>() << "\n";
+}
+
+}  // namespace
+
+int run_inspect(const std::vector<std::string>& args) {
+    po::options_description options("inspect");
+    options.add_options()("path", po::value<std::string>()->required(), "checkpoint folder or .safetensors file")(
+        "json", "print JSON")("no-prepare", "skip preparing the layers (no in-memory sizes; fast for huge checkpoints)");
+    po::positional_options_description positional;
+    positional.add("path", 1);
+    po::variables_map values;
+    if (!parse_options("inspect", args, options, values, &positional)) return 0;
+    const bool prepare = values.count("no-prepare") == 0;
+
+    const checkpoint::checkpoint_reader reader(values["path"].as<std::string>());
+    const auto& config = reader.config();
+    nlohmann::ordered_json out;
+    out["path"] = values["path"].as<std::string>();
+    out["config"] = {{"source", config.source}, {"origin", config.convention}, {"algorithm", config.algorithm},
+                     {"producer", config.producer}, {"exclude", config.exclude}, {"kv_cache", config.kv_cache}};
+    out["config"]["rules"] = nlohmann::ordered_json::array();
+    for (const auto& r : config.rules) out["config"]["rules"].push_back({{"scheme", r.scheme}, {"targets", r.targets}});
+    out["shards"] = reader.tensors().shard_count();
+    std::uint64_t disk = 0, memory = 0;
+    out["modules"] = nlohmann::ordered_json::array();
+    out["problems"] = nlohmann::ordered_json::array();  // malformed modules: reported, then exit 1
+    inspect_linear(reader, prepare, out, disk, memory);
+    out["moe"] = nlohmann::ordered_json::array();
+    inspect_moe(reader, prepare, out);
+    out["linear_bytes_on_disk"] = disk;
+    if (prepare) out["linear_bytes_in_memory"] = memory;
+    out["checkpoint_bytes"] = reader.tensors().total_bytes();
+    const std::size_t problems = out["problems"].size();
+    auto fail_on_problems = [&] {
+        if (problems != 0)
+            throw std::runtime_error(detail::cat(problems, " malformed module(s) in ", out["path"].get<std::string>(), " (listed above)"));
+        return 0;
+    };
+    if (values.count("json")) {
+        std::cout << out.dump(2) << "\n";
+        return fail_on_problems();
+    }
+    print_config(reader, out);
+    print_modules(out);
     std::cout << "\nlinear modules: " << disk << " bytes on disk";
     if (prepare) std::cout << ", " << memory << " bytes in memory prepared";
     std::cout << "\n";

@@ -178,9 +178,10 @@ public:
         return total;
     }
 
-    static void apply(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids,
-                      std::span<const float> topk_weights, std::int64_t top_k, const matrix_view& y, const moe_options& options = {}) {
-        const std::int64_t t_count = x.rows, k = p.hidden, inter = p.intermediate;
+    /// Throws std::invalid_argument naming the first bad argument of apply().
+    static void validate(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids,
+                         std::span<const float> topk_weights, std::int64_t top_k, const matrix_view& y, const moe_options& options) {
+        const std::int64_t t_count = x.rows, k = p.hidden;
         auto fail = [&](const std::string& what) { throw std::invalid_argument(detail::cat(name, ": ", what)); };
         if (x.cols != k) fail(detail::cat("x is [", x.rows, ", ", x.cols, "] but the experts take K=", k));
         if (y.rows != t_count || y.cols != k || y.type != x.type)
@@ -203,9 +204,51 @@ public:
                     if (!std::isfinite(load_element(x.row(t), x.type, c))) fail(detail::cat("x[", t, ", ", c, "] is not finite"));
             }
         }
-        if (t_count == 0) return;
+    }
+
+    /// Expert e on its routed (token, slot) rows: out[slot] = w2 · (silu(g) · u)(w13 · x[token]).
+    static void run_expert(const prepared& p, std::int64_t e, const std::vector<std::int64_t>& rows, const const_matrix_view& x,
+                           std::span<const float> topk_weights, std::int64_t top_k, const moe_options& options, float* out) {
+        const std::int64_t k = p.hidden, inter = p.intermediate, m = static_cast<std::int64_t>(rows.size());
+        const int threads = detail::thread_count(options.threads);
         apply_options linear_options;
         linear_options.threads = options.threads;
+        thread_local detail::aligned_buffer<float> gathered, gate_up, hidden_act, expert_out;
+        float* xin = gathered.reserve(static_cast<std::size_t>(m * k));
+        detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
+            const std::int64_t slot = rows[static_cast<std::size_t>(r)];
+            const float scale = options.router_weight_on_input ? topk_weights[static_cast<std::size_t>(slot)] : 1.0f;
+            const void* xrow = x.row(slot / top_k);
+            for (std::int64_t c = 0; c < k; ++c) xin[r * k + c] = load_element(xrow, x.type, c) * scale;
+        });
+        float* gu = gate_up.reserve(static_cast<std::size_t>(m * 2 * inter));
+        const const_vector_view b13{p.w13_bias.empty() ? nullptr : p.w13_bias.data() + e * 2 * inter, dtype::f32, 2 * inter};
+        linear::apply(p.w13[static_cast<std::size_t>(e)], {xin, dtype::f32, m, k}, {gu, dtype::f32, m, 2 * inter},
+                      p.w13_bias.empty() ? nullptr : &b13, linear_options);
+        float* h = hidden_act.reserve(static_cast<std::size_t>(m * inter));
+        detail::parallel_rows(m, inter, threads, [&](std::int64_t r) {
+            for (std::int64_t i = 0; i < inter; ++i)
+                h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
+        });
+        if (!detail::all_finite(h, dtype::f32, m * inter)) {  // name it here, not as a bad x of the down projection
+            const std::int64_t at = std::find_if(h, h + m * inter, [](float v) { return !std::isfinite(v); }) - h;
+            throw std::invalid_argument(detail::cat(name, ": expert ", e, ": the hidden activation silu(g)·u of token ", rows[static_cast<std::size_t>(at / inter)] / top_k,
+                             " is not finite (its gate / up products overflow fp32)"));
+        }
+        float* o = expert_out.reserve(static_cast<std::size_t>(m * k));
+        const const_vector_view b2{p.w2_bias.empty() ? nullptr : p.w2_bias.data() + e * k, dtype::f32, k};
+        linear::apply(p.w2[static_cast<std::size_t>(e)], {h, dtype::f32, m, inter}, {o, dtype::f32, m, k}, p.w2_bias.empty() ? nullptr : &b2,
+                      linear_options);
+        detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
+            std::copy(o + r * k, o + (r + 1) * k, out + rows[static_cast<std::size_t>(r)] * k);
+        });
+    }
+
+    static void apply(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids,
+                      std::span<const float> topk_weights, std::int64_t top_k, const matrix_view& y, const moe_options& options = {}) {
+        validate(p, x, topk_ids, topk_weights, top_k, y, options);
+        const std::int64_t t_count = x.rows, k = p.hidden;
+        if (t_count == 0) return;
         const int threads = detail::thread_count(options.threads);
 
         // group (token, slot) pairs by expert, in token order
@@ -218,41 +261,14 @@ public:
         // o [T * k, K] fp32: each (token, slot)'s expert output; zero where the slot has no expert.
         // The element-wise steps run over rows on the caller's threads; each row is computed the
         // same way whichever thread runs it.
-        thread_local detail::aligned_buffer<float> slot_out, gathered, gate_up, hidden_act, expert_out;
+        thread_local detail::aligned_buffer<float> slot_out;
         float* out = slot_out.reserve(static_cast<std::size_t>(t_count * top_k * k));
         std::fill(out, out + t_count * top_k * k, 0.0f);
         for (std::int64_t e = 0; e < p.experts; ++e) {
             const auto& rows = routed[static_cast<std::size_t>(e)];
             const auto m = static_cast<std::int64_t>(rows.size());
             if (m == 0) continue;
-            float* xin = gathered.reserve(static_cast<std::size_t>(m * k));
-            detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
-                const std::int64_t slot = rows[static_cast<std::size_t>(r)];
-                const float scale = options.router_weight_on_input ? topk_weights[static_cast<std::size_t>(slot)] : 1.0f;
-                const void* xrow = x.row(slot / top_k);
-                for (std::int64_t c = 0; c < k; ++c) xin[r * k + c] = load_element(xrow, x.type, c) * scale;
-            });
-            float* gu = gate_up.reserve(static_cast<std::size_t>(m * 2 * inter));
-            const const_vector_view b13{p.w13_bias.empty() ? nullptr : p.w13_bias.data() + e * 2 * inter, dtype::f32, 2 * inter};
-            linear::apply(p.w13[static_cast<std::size_t>(e)], {xin, dtype::f32, m, k}, {gu, dtype::f32, m, 2 * inter},
-                          p.w13_bias.empty() ? nullptr : &b13, linear_options);
-            float* h = hidden_act.reserve(static_cast<std::size_t>(m * inter));
-            detail::parallel_rows(m, inter, threads, [&](std::int64_t r) {
-                for (std::int64_t i = 0; i < inter; ++i)
-                    h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
-            });
-            if (!detail::all_finite(h, dtype::f32, m * inter)) {  // name it here, not as a bad x of the down projection
-                const std::int64_t at = std::find_if(h, h + m * inter, [](float v) { return !std::isfinite(v); }) - h;
-                fail(detail::cat("expert ", e, ": the hidden activation silu(g)·u of token ", rows[static_cast<std::size_t>(at / inter)] / top_k,
-                                 " is not finite (its gate / up products overflow fp32)"));
-            }
-            float* o = expert_out.reserve(static_cast<std::size_t>(m * k));
-            const const_vector_view b2{p.w2_bias.empty() ? nullptr : p.w2_bias.data() + e * k, dtype::f32, k};
-            linear::apply(p.w2[static_cast<std::size_t>(e)], {h, dtype::f32, m, inter}, {o, dtype::f32, m, k}, p.w2_bias.empty() ? nullptr : &b2,
-                          linear_options);
-            detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
-                std::copy(o + r * k, o + (r + 1) * k, out + rows[static_cast<std::size_t>(r)] * k);
-            });
+            run_expert(p, e, rows, x, topk_weights, top_k, options, out);
         }
         // y_t = sum over slots in order of weight * o (fp32), rounded once
         detail::parallel_rows(t_count, k * top_k, threads, [&](std::int64_t t) {

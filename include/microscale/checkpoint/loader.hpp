@@ -200,7 +200,7 @@ public:
             return std::make_unique<backend::dense_layer>(w, n, k);
         }
         const quantized_weight q = load_quantized(module, report);
-        const selection s = select_kernel(info.scheme, {1, q.rows, q.cols, activation, false}, kernel_table(), scheme_aliases(), options);
+        const selection s = select_kernel(info.scheme, {1, q.rows, q.cols, activation, false, q.scale_layout}, kernel_table(), scheme_aliases(), options);
         return s.kernel->create(q);
     }
 

@@ -210,7 +210,7 @@ inline std::unique_ptr<moe_layer> checkpoint_reader::load_moe_layer(const std::s
                                                                     fusion_report* report) const {
     const moe_info info = describe_moe(prefix);
     moe_weights w = load_moe(prefix, report);
-    const linear_shape shape{1, w.intermediate, w.hidden, activation, false};
+    const linear_shape shape = moe_shape(w, activation);
     const auto s = select_kernel<moe_kernel_entry>(info.scheme, shape, moe_kernel_table(), scheme_aliases(), options);
     return s.kernel->create(std::move(w));
 }
