@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "microscale/format/formats.hpp"
-#include "microscale/kernel.hpp"
+#include "microscale/names.hpp"
 
 namespace microscale::format {
 
