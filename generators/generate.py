@@ -29,7 +29,7 @@ FORMATS = ["nvfp4", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2"]
 ACTIVATIONS = ["a16", "aq"]
 LAYOUTS = ["linear", "swizzled_128x4"]
 BACKENDS = {
-    # backend: (header, extra sources per kernel)
+    # backend: the header that defines it
     "emulation": "microscale/backend/emulation.hpp",
     "simd": "microscale/backend/simd.hpp",
 }

@@ -7,8 +7,8 @@
 //   mxfp6_e3m2   e3m2     e8m0   32     -              4 codes / 3 bytes
 //
 // Dequantized weight: element(q) * scale(s) [* G for nvfp4]. The quantizers that produce these
-// live beside them (nvfp4.hpp, mx.hpp); `block_scaling<Format>` in scaling.hpp is the one place
-// kernels ask "what does this scale code multiply by".
+// live beside them (nvfp4.hpp, mx.hpp); `block_rules<Format>::weight_factor` in quantizer.hpp is
+// the one place kernels ask "what does this scale code multiply by".
 #pragma once
 
 #include <concepts>
