@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Arm (AArch64 / NEON) must at least compile: cross-compile the portable simd tier, the tiers'
-# stand-ins and one simd and one emulation kernel instantiation with Debian's aarch64 g++.
+# Arm (AArch64 / NEON) must at least compile: configures microscale for AArch64 with Debian's
+# aarch64 g++, so that the simd tiers are the ones instantiations/CMakeLists.txt picks for that
+# processor (the generic tier, and generated stand-ins for the x86-64 tiers), and builds
+# microscale::kernels with one simd and one emulation kernel instantiation (compiled, not linked
+# into a program: there is no AArch64 machine to run it on).
+#
+#   bash .ci/arm-compile.sh [BUILD_DIR]      # BUILD_DIR defaults to build-arm
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:?usage: arm-compile.sh BUILD_DIR (a configured build, for enabled_kernels.hpp)}
+build=${1:-build-arm}
 if ! command -v aarch64-linux-gnu-g++ >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g++-aarch64-linux-gnu >/dev/null
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends g++-aarch64-linux-gnu >/dev/null
 fi
-out=$(mktemp -d)
-flags=(-std=c++20 -O2 -fopenmp -Wall -Wextra -Wpedantic -Werror -Iinclude -I"$build/include" -isystem /usr/include/eigen3 -isystem /usr/include)
-for tu in instantiations/simd/generic.cpp instantiations/simd/no_x86_tiers.cpp \
-          instantiations/generated/w_mxfp4_a_mxfp4.stored.simd.cpp instantiations/generated/w_nvfp4.stored.emulation.cpp; do
-  echo "aarch64: $tu"
-  aarch64-linux-gnu-g++ "${flags[@]}" -c "$tu" -o "$out/$(basename "$tu").o"
-done
-aarch64-linux-gnu-objdump -d "$out/generic.cpp.o" | grep -q "fmla" && echo "aarch64: NEON FMA (fmla) in the generic tier"
-rm -rf "$out"
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+# the host's header-only packages (xsimd, Eigen, nlohmann-json, Boost) serve the cross build; some
+# keep their package configs in the host's multiarch folder, where a cross build does not look
+host_cmake=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/cmake
+cmake -S . -B "$build" "${generator[@]}" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
+      -DCMAKE_PREFIX_PATH="$host_cmake" \
+      -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ -DCMAKE_BUILD_TYPE=Release -DMICROSCALE_WERROR=ON \
+      -DMICROSCALE_BUILD_TESTS=OFF -DMICROSCALE_BUILD_BENCH=OFF -DMICROSCALE_BUILD_EXAMPLES=OFF \
+      "-DMICROSCALE_KERNELS=w_mxfp4_a_mxfp4.stored.simd;w_nvfp4.stored.emulation" >/dev/null
+cmake --build "$build" --target microscale_kernels -j 2
+generic=$(find "$build" -name 'generic.cpp.o' -path '*microscale_kernels*' | head -n 1)
+aarch64-linux-gnu-objdump -d "$generic" | grep -q "fmla" && echo "aarch64: NEON FMA (fmla) in the generic tier"

@@ -7,16 +7,15 @@
 #   bash .ci/fuzz.sh [BUILD_DIR]        # BUILD_DIR defaults to build-fuzz
 #   FUZZ_SECONDS=300 bash .ci/fuzz.sh   # seconds per fuzzer (default 60)
 #
-# Compiler: clang++-16 (Debian 12's clang 14 rejects a lambda capturing a structured binding,
-# which C++20 allows and include/microscale/checkpoint/safetensors.hpp uses), installed with its
-# libFuzzer runtime if missing. FUZZ_CLANG_VERSION=NN picks another version.
+# Compiler: Debian 12's clang, clang++-14 (the one .ci/run builds the whole suite with too),
+# installed with its libFuzzer runtime if missing. FUZZ_CLANG_VERSION=NN picks another version.
 # Crash inputs are left in BUILD_DIR/findings/<fuzzer>/ (crash-*, timeout-*, oom-*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-version=${FUZZ_CLANG_VERSION:-16}
+version=${FUZZ_CLANG_VERSION:-14}
 cxx=clang++-$version
 
 # --- toolchain: clang + libFuzzer runtime (the runtime lives in libclang-rt-NN-dev) -----------

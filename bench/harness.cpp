@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "microscale/detail/sample_data.hpp"
 #include "microscale/detail/text.hpp"
 
 namespace microscale::bench {
@@ -19,19 +20,13 @@ plan& current_plan() {
 }
 
 std::vector<float> random_weight(std::int64_t n, std::int64_t k, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-    std::vector<float> w(static_cast<std::size_t>(n * k));
-    for (auto& v : w) v = normal(rng) * (uniform(rng) < 0.001f ? 20.0f : 1.0f);
-    return w;
+    return detail::normal_values(n * k, 0.02f, seed, 1000, 20.0f);
 }
 
 std::vector<std::uint16_t> random_activations(std::int64_t m, std::int64_t k, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<std::uint16_t> x(static_cast<std::size_t>(m * k));
-    for (auto& v : x) v = numeric::bf16::encode(normal(rng) * (rng() % 500 == 0 ? 10.0f : 1.0f));
+    const std::vector<float> values = detail::normal_values(m * k, 1.0f, seed, 500, 10.0f);
+    std::vector<std::uint16_t> x(values.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = numeric::bf16::encode(values[i]);
     return x;
 }
 

@@ -1,5 +1,4 @@
 # Warnings and sanitizers for microscale's own targets (never forced on consumers).
-include(GNUInstallDirs)
 
 function(microscale_target_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)

@@ -31,7 +31,7 @@ ACTIVATIONS = ["a16", "aq"]
 # read natively (include/microscale/layout/layouts.hpp)
 LAYOUTS = ["stored", "linear", "swizzled_128x4"]
 BACKENDS = {
-    # backend: header
+    # backend: the header that defines it
     "emulation": "microscale/backend/emulation.hpp",
     "simd": "microscale/backend/simd.hpp",
 }

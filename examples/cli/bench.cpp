@@ -1,13 +1,19 @@
 // `microscale bench [--json FILE] [--filter GLOB] [--quick]`: runs microscale_bench (the Google
-// Benchmark binary built beside this tool) and prints its table of same-run ratios. The benchmark
+// Benchmark binary built with this tool) and prints its table of same-run ratios. The benchmark
 // binary is separate because its dense peer is compiled for AVX2 + FMA, which this tool must not
-// require.
+// require. It is, in this order: $MICROSCALE_BENCH; the build tree's; the installed one (both
+// recorded at configure time, examples/cli/CMakeLists.txt); microscale_bench on PATH.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include "commands.hpp"
+#include "microscale/detail/glob.hpp"
 #include "options.hpp"
 
 namespace microscale::cli {
@@ -15,24 +21,25 @@ namespace microscale::cli {
 namespace {
 
 std::filesystem::path find_bench_binary() {
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
-    for (const auto& candidate : {self.parent_path() / "microscale_bench", self.parent_path() / ".." / ".." / "bench" / "microscale_bench"}) {
-        if (std::filesystem::exists(candidate)) return candidate;
+    if (const char* forced = std::getenv("MICROSCALE_BENCH"); forced != nullptr && *forced != '\0') {
+        if (!std::filesystem::exists(forced)) throw std::runtime_error(std::string("MICROSCALE_BENCH=") + forced + ": no such file");
+        return forced;
     }
-    throw std::runtime_error("microscale_bench not found beside " + self.string() +
-                             " (configure with -DMICROSCALE_BUILD_BENCH=ON and build the microscale_bench target)");
-}
-
-/// fnmatch-style glob -> ECMAScript regex (for --benchmark_filter).
-std::string glob_to_regex(const std::string& glob) {
-    std::string out;
-    for (const char c : glob) {
-        if (c == '*') out += ".*";
-        else if (c == '?') out += '.';
-        else if (std::string("\\^$.|+()[]{}").find(c) != std::string::npos) (out += '\\') += c;
-        else out += c;
+    std::vector<std::filesystem::path> candidates;
+#if defined(MICROSCALE_BENCH_BUILD_PATH) && defined(MICROSCALE_BENCH_INSTALL_PATH)
+    candidates = {MICROSCALE_BENCH_BUILD_PATH, MICROSCALE_BENCH_INSTALL_PATH};
+#endif
+    if (const char* path = std::getenv("PATH"); path != nullptr) {
+        for (std::string_view rest = path; !rest.empty();) {
+            const std::string_view dir = rest.substr(0, rest.find(':'));
+            if (!dir.empty()) candidates.push_back(std::filesystem::path(dir) / "microscale_bench");
+            rest.remove_prefix(std::min(rest.size(), dir.size() + 1));
+        }
     }
-    return out;
+    for (const auto& candidate : candidates)
+        if (std::filesystem::is_regular_file(candidate)) return candidate;
+    throw std::runtime_error("microscale_bench not found (configure with -DMICROSCALE_BUILD_BENCH=ON and build the "
+                             "microscale_bench target, or set MICROSCALE_BENCH to its path)");
 }
 
 }  // namespace
@@ -55,8 +62,8 @@ int run_bench(const std::vector<std::string>& args) {
         const std::string glob = values["filter"].as<std::string>();
         std::string emulation = glob;
         if (const auto at = emulation.rfind("simd"); at != std::string::npos) emulation.replace(at, 4, "emulation");
-        argv_strings.push_back("--benchmark_filter=^(probe|dense_eigen_fp32)/|^(" + glob_to_regex(glob) + ")/|^(" +
-                               glob_to_regex(emulation) + ")/");
+        argv_strings.push_back("--benchmark_filter=^(probe|dense_eigen_fp32)/|^(" + detail::glob_to_regex(glob) + ")/|^(" +
+                               detail::glob_to_regex(emulation) + ")/");
     }
     std::vector<char*> argv;
     for (auto& s : argv_strings) argv.push_back(s.data());

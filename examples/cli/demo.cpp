@@ -16,6 +16,7 @@
 #include "io.hpp"
 #include "microscale/checkpoint/export.hpp"
 #include "microscale/checkpoint/loader.hpp"
+#include "microscale/detail/sample_data.hpp"
 #include "microscale/registry.hpp"
 #include "options.hpp"
 
@@ -42,12 +43,12 @@ std::vector<float> realistic_weight(std::int64_t n, std::int64_t k, std::mt19937
 
 /// Activations with the outlier channels LLM hidden states have.
 std::vector<float> realistic_activations(std::int64_t m, std::int64_t k, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const std::vector<float> normal = detail::normal_values(m * k, 1.0f, seed);  // drawn column by column
     std::vector<float> x(static_cast<std::size_t>(m * k));
     for (std::int64_t c = 0; c < k; ++c) {
         const float gain = c % 97 == 13 ? 20.0f : 1.0f;
-        for (std::int64_t r = 0; r < m; ++r) x[static_cast<std::size_t>(r * k + c)] = numeric::bf16::decode(numeric::bf16::encode(normal(rng) * gain));
+        for (std::int64_t r = 0; r < m; ++r)
+            x[static_cast<std::size_t>(r * k + c)] = numeric::bf16::decode(numeric::bf16::encode(normal[static_cast<std::size_t>(c * m + r)] * gain));
     }
     return x;
 }

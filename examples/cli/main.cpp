@@ -1,4 +1,5 @@
-// `microscale`: the command-line tool. Each sub-command lives in its own file in commands/.
+// `microscale`: the command-line tool. Each sub-command lives in its own file beside this one
+// (check.cpp, run.cpp, ...), listed in commands.cpp.
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 
 namespace {
 
@@ -22,6 +24,7 @@ void print_usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    microscale::cli::drop_invalid_omp_num_threads();
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
         std::string(argv[1]) == "help") {
         print_usage(argc < 2 ? std::cerr : std::cout);

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -41,6 +42,23 @@ int thread_option(const po::variables_map& values) {
             std::cerr << "warning: OMP_NUM_THREADS=" << env << " is more than the " << limit << " processor(s) here; using " << limit << "\n";
     }
     return requested;
+}
+
+void drop_invalid_omp_num_threads() {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    if (env == nullptr) return;
+    const std::string value(env);
+    bool valid = !value.empty();
+    for (std::size_t begin = 0; valid && begin <= value.size();) {
+        const std::size_t end = std::min(value.find(',', begin), value.size());
+        const std::string item = value.substr(begin, end - begin);
+        valid = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos &&
+                item.find_first_not_of('0') != std::string::npos;
+        begin = end + 1;
+    }
+    if (valid) return;
+    std::cerr << "warning: OMP_NUM_THREADS=" << value << " is not a list of positive thread counts; ignored\n";
+    ::unsetenv("OMP_NUM_THREADS");
 }
 
 std::int64_t positive_option(const po::variables_map& values, const std::string& name) {

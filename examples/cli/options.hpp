@@ -21,6 +21,12 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
 /// kernels; this says so once, on stderr.
 int thread_option(const po::variables_map& values);
 
+/// Drops an OMP_NUM_THREADS that is not a list of positive counts ("abc", "-1", "0"), with a
+/// warning, before the OpenMP runtime reads it. libgomp ignores such a value itself, but LLVM's
+/// libomp 14 (clang's) leaves its default thread count uninitialised and then aborts ("Out of heap
+/// memory") or hangs. Called first thing in main.
+void drop_invalid_omp_num_threads();
+
 /// A positive `--NAME` integer option (usage_error naming it otherwise).
 std::int64_t positive_option(const po::variables_map& values, const std::string& name);
 

@@ -59,10 +59,24 @@ struct apply_options {
 
 /// A backend policy: a name, a CPU check, and `impl<F, A, L>` with prepared / prepare / apply /
 /// can_implement, plus `supports<F, A, L>` saying which combinations it can build.
+///
+/// Input validation is split so that a backend whose x lives elsewhere (a device) can reuse
+/// linear_kernel: apply() checks shapes, dtypes, strides and aliasing itself (no element is read),
+/// then the values (x and bias finite) through the backend's hook
+///     static void check_values(std::string_view kernel, const const_matrix_view& x,
+///                              const const_vector_view* bias);
+/// which throws std::invalid_argument naming the first bad element. A backend without one gets
+/// detail::check_values_on_host, which reads x and bias on the host (the CPU backends' choice).
 template <class B>
 concept backend_policy = requires {
     { B::name } -> std::convertible_to<std::string_view>;
     { B::is_supported() } -> std::same_as<support>;
+};
+
+/// Does backend B check x and bias itself (see backend_policy)?
+template <class B>
+concept backend_checks_values = requires(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias) {
+    B::check_values(kernel, x, bias);
 };
 
 namespace detail {
@@ -95,9 +109,19 @@ struct backend_impl<true, Format, Activation, Layout, Backend> {
     using type = typename Backend::template impl<Format, Activation, Layout>;
 };
 
-void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k,
-                           const const_matrix_view& x, const matrix_view& y,
-                           const const_vector_view* bias);
+void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
+                        const matrix_view& y, const const_vector_view* bias);
+void check_values_on_host(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias);
+
+/// The value check of backend B: its own hook, else the host scan.
+template <class B>
+void check_values(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias) {
+    if constexpr (backend_checks_values<B>) {
+        B::check_values(kernel, x, bias);
+    } else {
+        check_values_on_host(kernel, x, bias);
+    }
+}
 }  // namespace detail
 
 // ---- the kernel ------------------------------------------------------------------------------------
@@ -224,7 +248,8 @@ template <class Format, class Activation, class Layout, class Backend>
 void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p, const_matrix_view x,
                                                                matrix_view y, const const_vector_view* bias,
                                                                const apply_options& options) {
-    detail::check_apply_arguments(name, p.rows, p.cols, x, y, bias);
+    detail::check_apply_shapes(name, p.rows, p.cols, x, y, bias);
+    detail::check_values<Backend>(name, x, bias);
     detail::check_thread_option(options.threads, name);
     if (x.rows == 0) return;
     impl::apply(p, x, y, bias, options);
@@ -249,10 +274,14 @@ inline bool all_finite(const void* row, dtype t, std::int64_t n) noexcept {
     return special == 0;
 }
 
-inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k,
-                                  const const_matrix_view& x, const matrix_view& y,
-                                  const const_vector_view* bias) {
-    auto fail = [&](const std::string& what) { throw std::invalid_argument(cat(kernel, ": ", what)); };
+[[noreturn]] inline void argument_error(std::string_view kernel, const std::string& what) {
+    throw std::invalid_argument(cat(kernel, ": ", what));
+}
+
+/// Shapes, dtypes, null pointers, strides and overlap of apply()'s arguments; reads no element.
+inline void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
+                               const matrix_view& y, const const_vector_view* bias) {
+    auto fail = [&](const std::string& what) { argument_error(kernel, what); };
     if (x.cols != k) fail(cat("x is [", x.rows, ", ", x.cols, "] but the weight has K=", k));
     if (y.rows != x.rows || y.cols != n)
         fail(cat("y is [", y.rows, ", ", y.cols, "], expected [", x.rows, ", ", n, "]"));
@@ -271,6 +300,11 @@ inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::
         const auto* ye = static_cast<const char*>(y.row(y.rows - 1)) + y.cols * dtype_size(y.type);
         if (xb < ye && yb < xe) fail("y overlaps x");
     }
+}
+
+/// The default value check (see backend_policy): every element of x and bias finite, read on the host.
+inline void check_values_on_host(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias) {
+    auto fail = [&](const std::string& what) { argument_error(kernel, what); };
     for (std::int64_t r = 0; r < x.rows; ++r) {
         const void* row = x.row(r);
         if (all_finite(row, x.type, x.cols)) continue;
@@ -284,6 +318,13 @@ inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::
             if (!std::isfinite(load_element(bias->data, bias->type, c))) fail(cat("bias[", c, "] is not finite"));
         }
     }
+}
+
+/// Everything a CPU kernel checks before apply: check_apply_shapes, then check_values_on_host.
+inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
+                                  const matrix_view& y, const const_vector_view* bias) {
+    check_apply_shapes(kernel, n, k, x, y, bias);
+    check_values_on_host(kernel, x, bias);
 }
 
 }  // namespace detail

@@ -1,4 +1,4 @@
-// Library version and a one-line description of how this translation unit was compiled.
+// The library version of these headers (library.hpp: the version microscale::kernels was compiled as).
 #pragma once
 
 #include <string_view>

@@ -11,12 +11,7 @@
 namespace microscale::backend::simd_isa {
 
 const isa_kernels& avx512_kernels() noexcept {
-    static const isa_kernels table = [] {
-        isa_kernels t{isa::avx512, {}, &avx512::panel_scratch_floats, &avx512::quantize};
-        for (auto& per_element : t.run)
-            for (auto& fn : per_element) fn = &avx512::run;
-        return t;
-    }();
+    static const isa_kernels table{isa::avx512, &avx512::run, &avx512::panel_scratch_floats, &avx512::quantize};
     return table;
 }
 

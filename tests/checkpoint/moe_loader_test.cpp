@@ -251,7 +251,8 @@ TEST(MoeCheckpoint, MalformedExperts) {
 // gave outputs of 244 where the answer is <= 0.31, and a transposed [E, K/32, 2I] scale was accepted.
 TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
     const auto s = quantize_experts<ms::format::mxfp4>();
-    const auto [w13, w13s, w2, w2s] = stack_experts(s);
+    const stacked_bytes stacked = stack_experts(s);
+    const auto &w13 = stacked.w13, &w13s = stacked.w13s, &w2 = stacked.w2, &w2s = stacked.w2s;  // captured: clang 14 cannot capture a structured binding
     const std::string p = "blocks.0.moe";
     // writes the Quark stacked layout with `change` applied to the writer before the w2 tensors
     auto load_with = [&](const std::string& name, const std::function<void(mc::safetensors_writer&)>& extra, bool default_w13_scale = true) {

@@ -18,6 +18,7 @@
 #include <random>
 
 #include "generated/kernel_types.hpp"
+#include "microscale/detail/sample_data.hpp"
 #include "microscale/moe.hpp"
 #include "support/reference.hpp"
 
@@ -510,10 +511,8 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
         for (std::size_t i = 0; i < r.ids.size(); ++i)
             if (r.ids[i] < 0) r.weights[i] = 1e30f;
         // x: N(0, 1) with a few 30x outliers, as the activation dtype holds them
-        std::mt19937 rng(seed++);
-        std::normal_distribution<float> normal(0.0f, 1.0f);
-        std::vector<float> x(static_cast<std::size_t>(oc.tokens * hidden));
-        for (auto& v : x) v = round_to(oc.type, normal(rng) * (rng() % 97 == 0 ? 30.0f : 1.0f));
+        std::vector<float> x = detail::normal_values(oc.tokens * hidden, 1.0f, seed++, 97, 30.0f);
+        for (auto& v : x) v = round_to(oc.type, v);
         auto xin_of = [&](std::int64_t t, std::int64_t j) {
             std::vector<float> row(x.begin() + t * hidden, x.begin() + (t + 1) * hidden);
             if (oc.weight_on_input)

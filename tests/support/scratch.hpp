@@ -6,11 +6,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <set>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "microscale/detail/sample_data.hpp"
 
 namespace microscale::test {
 
@@ -34,13 +35,7 @@ inline std::filesystem::path scratch_dir(const std::string& suite, const std::st
     return dir;
 }
 
-/// `count` draws of N(0, sigma²); with `outlier_every` > 0, about one value in that many is 15x larger.
-inline std::vector<float> normal_values(std::int64_t count, float sigma, std::uint32_t seed, unsigned outlier_every = 0) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, sigma);
-    std::vector<float> v(static_cast<std::size_t>(count));
-    for (auto& x : v) x = dist(rng) * (outlier_every != 0 && rng() % outlier_every == 0 ? 15.0f : 1.0f);
-    return v;
-}
+/// Seeded normal values with rare outliers (the library's one sample-data generator).
+using detail::normal_values;
 
 }  // namespace microscale::test

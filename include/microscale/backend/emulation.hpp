@@ -56,13 +56,10 @@ inline constexpr std::int64_t chunk_rows = 64;
 /// rows [n0, n1) of W in fp32 at `stride` floats apart. xq: [m][stride] fp32, 64-byte aligned rows.
 template <class Fill>
 void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int64_t n, std::int64_t k,
-              const const_vector_view* bias, const matrix_view& y, [[maybe_unused]] int threads, Fill fill) {
+              const const_vector_view* bias, const matrix_view& y, int threads, Fill fill) {
     using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const std::int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static) if (m_rows * n * k > (1 << 18))
-#endif
-    for (std::int64_t c = 0; c < chunks; ++c) {
+    detail::parallel_rows(chunks, m_rows * chunk_rows * k, threads, [&](std::int64_t c) {
         const std::int64_t n0 = c * chunk_rows;
         const std::int64_t n1 = std::min(n, n0 + chunk_rows);
         const std::int64_t rows = n1 - n0;
@@ -83,7 +80,7 @@ void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int
                 store_element(y_row, y.type, n0 + r, v);
             }
         }
-    }
+    });
 }
 
 }  // namespace emulation_detail

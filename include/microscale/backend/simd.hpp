@@ -31,48 +31,6 @@
 
 namespace microscale::backend {
 
-namespace simd_isa {
-/// Each tier's GEMMs, defined in that tier's translation unit (nullptr-free: always linked).
-const isa_kernels& avx512_kernels() noexcept;
-const isa_kernels& avx2_kernels() noexcept;
-const isa_kernels& generic_kernels() noexcept;
-
-inline const isa_kernels& kernels_for(isa i) noexcept {
-    switch (i) {
-        case isa::avx512: return avx512_kernels();
-        case isa::avx2: return avx2_kernels();
-        case isa::generic: break;
-    }
-    return generic_kernels();
-}
-
-struct isa_choice {
-    bool ok = false;
-    isa chosen = isa::generic;
-    std::string reason;
-};
-
-/// The tier to run: MICROSCALE_SIMD_ISA if set (and runnable), else the best runnable one.
-inline isa_choice choose_isa() {
-    isa_choice choice;
-    std::string why_not;
-    const std::string forced = forced_isa_from_environment();
-    for (isa i : all_isas) {
-        const std::string missing = missing_features(i);
-        if (!forced.empty() && isa_name(i) != forced) continue;
-        if (missing.empty()) {
-            choice.ok = true;
-            choice.chosen = i;
-            choice.reason = detail::cat("runs the ", isa_name(i), " tier", forced.empty() ? "" : " (MICROSCALE_SIMD_ISA)", why_not);
-            return choice;
-        }
-        why_not.append(detail::cat("; ", isa_name(i), " needs ", missing));
-    }
-    if (!forced.empty()) choice.reason = detail::cat("MICROSCALE_SIMD_ISA=", forced, " but this CPU lacks ", missing_features(parse_isa(forced)));
-    return choice;
-}
-}  // namespace simd_isa
-
 struct simd {
     static constexpr std::string_view name = "simd";
     static support is_supported() {
@@ -92,8 +50,6 @@ template <class Format, class Activation, class Layout>
 struct simd::impl {
     using rules = format::block_rules<Format>;
     using element = typename Format::element;
-    /// The per-row loops around the GEMM (widening, quantizing, the output) use threads only above 64 Ki elements.
-    static constexpr std::int64_t row_loop_min_elements = 65537;
 
     struct prepared {
         std::int64_t rows = 0, cols = 0;
@@ -143,7 +99,7 @@ struct simd::impl {
                     for (std::int64_t i = 0; i < k; ++i) row[i] = numeric::fp16::decode(static_cast<const std::uint16_t*>(in)[i]);
                     break;
             }
-        }, row_loop_min_elements);
+        });
     }
 
     /// The scalar reference quantization (tiers without a vector quantizer): integers and factors.
@@ -172,7 +128,7 @@ struct simd::impl {
                     std::memcpy(out + 2 * i, &v, 2);
                 }
             }
-        }, row_loop_min_elements);
+        });
     }
 
     /// The GEMM call for the prepared weight; apply() fills in the activations, the output and the scratch.
@@ -252,7 +208,7 @@ struct simd::impl {
         c.y = y_buffer.reserve(static_cast<std::size_t>(c.m * c.y_row_stride));
         c.scratch_per_thread = kernels.scratch_floats(c.k);
         c.scratch = scratch_buffer.reserve(static_cast<std::size_t>(c.threads * c.scratch_per_thread));
-        kernels.run[static_cast<int>(c.element)][static_cast<int>(c.compute)](c);
+        kernels.run(c);
     }
 
     /// y = the GEMM's fp32 output plus the bias, rounded once to the activation dtype.
@@ -265,7 +221,7 @@ struct simd::impl {
                 if (bias != nullptr) v += load_element(bias->data, bias->type, n);
                 store_element(out, y.type, n, v);
             }
-        }, row_loop_min_elements);
+        });
     }
 
     static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,

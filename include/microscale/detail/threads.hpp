@@ -1,10 +1,12 @@
-// Thread counts and the row loops the kernels share: OpenMP when it is enabled, a plain loop otherwise.
+// Thread counts and the one threading rule of every kernel loop: OpenMP when it is enabled, plain
+// loops otherwise (the results are the same bits either way).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -42,18 +44,38 @@ inline void check_thread_option(int requested, std::string_view who) {
                                     " is negative (0 means OpenMP's default, N > 0 asks for N threads)");
 }
 
-/// f(r) for r in [0, rows), split statically over `threads` when the rows hold at least
-/// `min_elements` elements in all (smaller loops are not worth waking the threads for). Every row
-/// is computed the same way whichever thread runs it.
+// ---- the one threading rule ----------------------------------------------------------------------
+//
+// Every parallel loop of the library is a parallel_rows: its iterations are split statically over
+// `threads` (OpenMP `schedule(static)`) when there is more than one thread and more than one
+// iteration and the whole loop does at least parallel_min_work units of work (a unit: one element
+// converted, or one multiply-add); smaller loops run on the calling thread, as they are not worth
+// waking the threads for. An iteration computes the same bits whichever thread runs it and however
+// many there are, so results never depend on the thread count. Per-thread scratch is indexed by
+// thread_index().
+
+/// The least work (elements converted or multiply-adds) a loop does before it runs on threads.
+inline constexpr std::int64_t parallel_min_work = std::int64_t{1} << 16;
+
+/// f(r) for r in [0, rows), each iteration `work_per_row` units of work, under the threading rule.
 template <class F>
-void parallel_rows(std::int64_t rows, std::int64_t elements_per_row, int threads, F&& f, std::int64_t min_elements = 16384) {
+void parallel_rows(std::int64_t rows, std::int64_t work_per_row, int threads, F&& f) {
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1 && rows * elements_per_row >= min_elements)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1 && rows * work_per_row >= parallel_min_work)
 #endif
     for (std::int64_t r = 0; r < rows; ++r) f(r);
     (void)threads;
-    (void)elements_per_row;
-    (void)min_elements;
+    (void)work_per_row;
+}
+
+/// Which thread of the enclosing parallel_rows runs the caller: 0 .. threads - 1 (0 outside one).
+/// Kernels index their per-thread scratch with it.
+inline int thread_index() noexcept {
+#if defined(_OPENMP)
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
 }
 
 }  // namespace microscale::detail

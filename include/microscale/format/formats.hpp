@@ -7,9 +7,10 @@
 //   mxfp6_e3m2   e3m2     e8m0   32     -              4 codes / 3 bytes
 //
 // Dequantized weight: element(q) * scale(s) [* G for nvfp4]. The quantizers that produce these
-// live beside them (nvfp4.hpp, mx.hpp). `all_formats` below is the one list of formats; code that
-// knows a format only by name dispatches through visit_format or asks facts_of(name), and never
-// compares format names itself.
+// live beside them (nvfp4.hpp, mx.hpp); `block_rules<Format>::weight_factor` in quantizer.hpp is
+// the one place kernels ask "what does this scale code multiply by". `all_formats` below is the one
+// list of formats; code that knows a format only by name dispatches through visit_format or asks
+// facts_of(name), and never compares format names itself.
 #pragma once
 
 #include <array>

@@ -26,11 +26,8 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #include "microscale/backend/simd/packed.hpp"
+#include "microscale/detail/threads.hpp"
 
 namespace microscale::backend::simd_isa::avx512 {
 
@@ -43,14 +40,6 @@ inline std::int32_t load_u32(const void* p) noexcept {
     std::int32_t v;
     std::memcpy(&v, p, 4);
     return v;
-}
-
-inline int thread_index() noexcept {
-#if defined(_OPENMP)
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
 }
 
 inline constexpr std::int64_t panel_groups = 3;    ///< row groups per panel
@@ -299,14 +288,12 @@ template <class Path>
 void run_streaming(const gemm_call& c, const Path& path) {
     const int nv = c.m == 1 ? 8 : 4, mt = static_cast<int>(c.m);
     const std::int64_t full = c.row_groups / nv, chunks = full + c.row_groups % nv;
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
-#endif
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    // work per chunk: at most nv row groups of 16 rows x k x m multiply-adds
+    detail::parallel_rows(chunks, c.m * nv * group_rows * c.k, c.threads, [&](std::int64_t chunk) {
         if (chunk >= full) stream_rows<Path, 1>(mt, c, path, full * nv + (chunk - full), 0);
         else if (nv == 8) stream_rows<Path, 8>(mt, c, path, chunk * nv, 0);
         else stream_rows<Path, 4>(mt, c, path, chunk * nv, 0);
-    }
+    });
 }
 
 // ---- panel driver (large M): decode a panel once, accumulate in y ----------------------------------
@@ -370,13 +357,10 @@ void run_panels(const gemm_call& c, const Path& path) {
     constexpr int mt = 6;
     const std::int64_t chunks = (c.row_groups + panel_groups - 1) / panel_groups;
     const std::int64_t qbytes = quad_bytes(c.element);
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
-#endif
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    detail::parallel_rows(chunks, c.m * panel_groups * group_rows * c.k, c.threads, [&](std::int64_t chunk) {
         const std::int64_t g0 = chunk * panel_groups;
         const int nv = static_cast<int>(c.row_groups - g0 < panel_groups ? c.row_groups - g0 : panel_groups);
-        float* scratch = c.scratch + static_cast<std::int64_t>(thread_index()) * c.scratch_per_thread;
+        float* scratch = c.scratch + static_cast<std::int64_t>(detail::thread_index()) * c.scratch_per_thread;
         std::byte* panel = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) & ~std::uintptr_t{63});
         for (std::int64_t m = 0; m < c.m; ++m)
             for (int v = 0; v < nv; ++v)
@@ -396,7 +380,7 @@ void run_panels(const gemm_call& c, const Path& path) {
                 else panel_rows<Path, 1>(rows, c, panel, panel_quads, g0, q_begin, m0);
             }
         }
-    }
+    });
 }
 
 template <class Path>

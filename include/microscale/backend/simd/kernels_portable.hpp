@@ -1,6 +1,7 @@
 // The portable tier: xsimd fp32 batches for every element and activation kind. Instantiated for
 // the baseline (instantiations/simd/generic.cpp: SSE2 on x86-64, NEON on AArch64) and for AVX2 +
-// FMA (instantiations/simd/avx2.cpp, where a byte-shuffle decoder replaces the scalar one).
+// FMA (instantiations/simd/avx2.cpp); both decode with scalar_decoder, and a tier may pass a
+// vector decoder (the Decoder parameter) that must match it.
 //
 // Everything here is a member of portable_kernels<Arch, Decoder>, so every function is a distinct
 // symbol per tier: code compiled with one tier's flags can never be picked by the linker for
@@ -13,15 +14,12 @@
 
 #include <xsimd/xsimd.hpp>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #include <bit>
 #include <cstdint>
 #include <cstring>
 
 #include "microscale/backend/simd/packed.hpp"
+#include "microscale/detail/threads.hpp"
 
 namespace microscale::backend::simd_isa {
 
@@ -117,12 +115,9 @@ struct portable_kernels {
                 case element_kind::e3m2: table[i] = lookup<numeric::e3m2>(c, i); break;
             }
         }
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m * c.n * c.k > (1 << 18))
-#endif
-        for (std::int64_t g = 0; g < c.row_groups; ++g) {
+        detail::parallel_rows(c.row_groups, c.m * group_rows * c.k, c.threads, [&](std::int64_t g) {
             // scratch: this thread's slice of c.scratch: decoded group [16][k], activation row [k]
-            float* weights = c.scratch + thread_index() * c.scratch_per_thread;
+            float* weights = c.scratch + detail::thread_index() * c.scratch_per_thread;
             float* activation = weights + group_rows * c.k;
             for (std::int64_t b = 0; b < c.blocks; ++b) {
                 float* block = weights + b * group_rows * c.block;
@@ -142,7 +137,7 @@ struct portable_kernels {
                     y[r] = acc;
                 }
             }
-        }
+        });
         last_run_isa.store(static_cast<int>(c.isa_tag), std::memory_order_relaxed);
     }
 
@@ -153,22 +148,9 @@ struct portable_kernels {
                                                   : tables.value[static_cast<std::size_t>(i)];
     }
 
-    static std::int64_t thread_index() noexcept {
-#if defined(_OPENMP)
-        return omp_get_thread_num();
-#else
-        return 0;
-#endif
-    }
-
     static std::int64_t scratch_floats(std::int64_t k) noexcept { return (group_rows + 1) * k; }
 
-    static isa_kernels table(isa id) noexcept {
-        isa_kernels t{id, {}, &scratch_floats, nullptr};
-        for (auto& per_element : t.run)
-            for (auto& fn : per_element) fn = &run;
-        return t;
-    }
+    static isa_kernels table(isa id) noexcept { return {id, &run, &scratch_floats, nullptr}; }
 };
 
 }  // namespace microscale::backend::simd_isa

@@ -140,10 +140,10 @@ struct quantize_call {
 
 using quantize_function = void (*)(const quantize_call&);
 
-/// One tier's GEMMs, indexed [element][compute].
+/// One tier's kernels (its row's `kernels` in backend/simd/isa.hpp).
 struct isa_kernels {
     isa id;
-    gemm_function run[3][2];
+    gemm_function run;  ///< every element and compute kind (it switches on gemm_call::element, compute)
     std::int64_t (*scratch_floats)(std::int64_t k);  ///< per-thread scratch the tier needs for K
     quantize_function quantize;  ///< nullptr: the baseline quantizes with the scalar rules
 };

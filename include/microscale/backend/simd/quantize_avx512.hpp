@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "microscale/backend/simd/packed.hpp"
+#include "microscale/detail/threads.hpp"
 
 namespace microscale::backend::simd_isa::avx512 {
 
@@ -150,10 +151,8 @@ inline void quantize_row(const quantize_call& c, const float* x, std::byte* out,
 }
 
 inline void quantize(const quantize_call& c) {
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(c.threads) schedule(static) if (c.m > 1 && c.m * c.k > 65536)
-#endif
-    for (std::int64_t r = 0; r < c.m; ++r) quantize_row(c, c.x + r * c.x_stride, c.out + r * c.out_row_bytes, c.factors + r * c.blocks);
+    detail::parallel_rows(c.m, c.k, c.threads,
+                          [&](std::int64_t r) { quantize_row(c, c.x + r * c.x_stride, c.out + r * c.out_row_bytes, c.factors + r * c.blocks); });
 }
 
 }  // namespace microscale::backend::simd_isa::avx512
