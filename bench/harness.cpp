@@ -9,9 +9,7 @@
 
 namespace microscale::bench {
 
-plan plan::full() {
-    return {{{4096, 4096}, {14336, 4096}}, {1, 8, 128, 512}, {1, 2}, {1, 8}, {1, 128}};
-}
+plan plan::full() { return {{{4096, 4096}, {14336, 4096}}, {1, 8, 128, 512}, {1, 2}, {1, 8}, {1, 128}}; }
 plan plan::quick() { return {{{4096, 4096}}, {1, 512}, {1, 2}, {1}, {1}}; }
 
 plan& current_plan() {
@@ -30,8 +28,8 @@ std::vector<std::uint16_t> random_activations(std::int64_t m, std::int64_t k, st
     return x;
 }
 
-void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids,
-                    std::vector<float>& weights, std::uint32_t seed) {
+void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids, std::vector<float>& weights,
+                    std::uint32_t seed) {
     std::mt19937 rng(seed);
     ids.clear();
     weights.clear();
@@ -49,9 +47,7 @@ void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_
     }
 }
 
-std::uint64_t checkpoint_bytes(const quantized_weight& q) {
-    return q.codes.size() + q.scales.size() + (q.format == "nvfp4" ? 4 : 0);
-}
+std::uint64_t checkpoint_bytes(const quantized_weight& q) { return q.codes.size() + q.scales.size() + (q.format == "nvfp4" ? 4 : 0); }
 
 std::string config_name(std::string_view kernel, shape s, std::int64_t m, int threads, bool cold) {
     return detail::cat(kernel, "/N=", s.n, "/K=", s.k, "/M=", m, "/threads=", threads, cold ? "/cold" : "/hot");

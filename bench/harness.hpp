@@ -26,7 +26,7 @@ struct shape {
 /// What gets measured. `full()`: the matrix; `quick()`: enough for a smoke run.
 struct plan {
     std::vector<shape> shapes;
-    std::vector<std::int64_t> batch;            ///< M values
+    std::vector<std::int64_t> batch;  ///< M values
     std::vector<int> threads;
     std::vector<std::int64_t> cold_batch;       ///< M values also measured with weights evicted
     std::vector<std::int64_t> emulation_batch;  ///< M values the emulation kernels run at (first shape, max threads)
@@ -60,29 +60,32 @@ void evict_prepared(const Prepared& p) {
 template <class Kernel>
 void register_config(shape s, std::int64_t m, int threads, bool cold) {
     using F = typename Kernel::format_type;
-    benchmark::RegisterBenchmark(config_name(Kernel::name, s, m, threads, cold).c_str(), [s, m, threads, cold](benchmark::State& state) {
-        quantized_weight q = format::quantize_weight<F>(random_weight(s.n, s.k, 1), s.n, s.k);
-        q.input_scale = 4.0f / 2688.0f;
-        const auto prepared = Kernel::prepare(q);
-        const auto x = random_activations(m, s.k, 2);
-        std::vector<std::uint16_t> y(static_cast<std::size_t>(m * s.n));
-        const const_matrix_view xv{x.data(), dtype::bf16, m, s.k};
-        const matrix_view yv{y.data(), dtype::bf16, m, s.n};
-        apply_options options;
-        options.threads = threads;
-        Kernel::apply(prepared, xv, yv, nullptr, options);  // warm-up: scratch buffers, thread pool
-        for (auto _ : state) {
-            if (cold) {
-                state.PauseTiming();
-                evict_prepared(prepared);
-                state.ResumeTiming();
-            }
-            Kernel::apply(prepared, xv, yv, nullptr, options);
-            benchmark::DoNotOptimize(y.data());
-        }
-        state.counters["weight_bytes"] = static_cast<double>(checkpoint_bytes(q));
-        state.counters["flop"] = 2.0 * static_cast<double>(m * s.n * s.k);
-    })->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(config_name(Kernel::name, s, m, threads, cold).c_str(),
+                                 [s, m, threads, cold](benchmark::State& state) {
+                                     quantized_weight q = format::quantize_weight<F>(random_weight(s.n, s.k, 1), s.n, s.k);
+                                     q.input_scale = 4.0f / 2688.0f;
+                                     const auto prepared = Kernel::prepare(q);
+                                     const auto x = random_activations(m, s.k, 2);
+                                     std::vector<std::uint16_t> y(static_cast<std::size_t>(m * s.n));
+                                     const const_matrix_view xv{x.data(), dtype::bf16, m, s.k};
+                                     const matrix_view yv{y.data(), dtype::bf16, m, s.n};
+                                     apply_options options;
+                                     options.threads = threads;
+                                     Kernel::apply(prepared, xv, yv, nullptr, options);  // warm-up: scratch buffers, thread pool
+                                     for (auto _ : state) {
+                                         if (cold) {
+                                             state.PauseTiming();
+                                             evict_prepared(prepared);
+                                             state.ResumeTiming();
+                                         }
+                                         Kernel::apply(prepared, xv, yv, nullptr, options);
+                                         benchmark::DoNotOptimize(y.data());
+                                     }
+                                     state.counters["weight_bytes"] = static_cast<double>(checkpoint_bytes(q));
+                                     state.counters["flop"] = 2.0 * static_cast<double>(m * s.n * s.k);
+                                 })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 }
 
 template <class Kernel>
@@ -102,8 +105,8 @@ void register_linear_kernel() {
 }
 
 /// Deterministic routing: k distinct experts per token, softmax-like weights.
-void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids,
-                    std::vector<float>& weights, std::uint32_t seed);
+void random_routing(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, std::vector<std::int32_t>& ids, std::vector<float>& weights,
+                    std::uint32_t seed);
 
 /// MoE: E = 8, k = 2, K = 2048, I = 1024; T = 1 and 128 (the shape), 1 and 2 threads.
 template <class Kernel>
@@ -115,41 +118,48 @@ void register_moe_kernel() {
     for (const std::int64_t tokens : {std::int64_t{1}, std::int64_t{128}})
         for (const int threads : p.threads) {
             if (emulation && threads != p.threads.back()) continue;
-            benchmark::RegisterBenchmark(config_name(Kernel::name, {inter, hidden}, tokens, threads, false).c_str(), [=](benchmark::State& state) {
-                moe_weights w;
-                w.format = std::string(F::name);
-                w.experts = experts;
-                w.hidden = hidden;
-                w.intermediate = inter;
-                std::uint64_t bytes_per_expert = 0;
-                for (std::int64_t e = 0; e < experts; ++e) {
-                    quantized_weight a = format::quantize_weight<F>(random_weight(2 * inter, hidden, static_cast<std::uint32_t>(10 + e)), 2 * inter, hidden);
-                    quantized_weight b = format::quantize_weight<F>(random_weight(hidden, inter, static_cast<std::uint32_t>(50 + e)), hidden, inter);
-                    a.input_scale = b.input_scale = 4.0f / 2688.0f;
-                    bytes_per_expert = checkpoint_bytes(a) + checkpoint_bytes(b);
-                    w.w13.push_back(std::move(a));
-                    w.w2.push_back(std::move(b));
-                }
-                const auto prepared = Kernel::prepare(std::move(w));
-                std::vector<std::int32_t> ids;
-                std::vector<float> weights;
-                random_routing(tokens, experts, top_k, ids, weights, 3);
-                std::vector<bool> used(experts, false);
-                for (const auto id : ids) used[static_cast<std::size_t>(id)] = true;
-                const auto x = random_activations(tokens, hidden, 2);
-                std::vector<std::uint16_t> y(static_cast<std::size_t>(tokens * hidden));
-                moe_options options;
-                options.threads = threads;
-                const const_matrix_view xv{x.data(), dtype::bf16, tokens, hidden};
-                const matrix_view yv{y.data(), dtype::bf16, tokens, hidden};
-                Kernel::apply(prepared, xv, ids, weights, top_k, yv, options);
-                for (auto _ : state) {
+            benchmark::RegisterBenchmark(
+                config_name(Kernel::name, {inter, hidden}, tokens, threads, false).c_str(),
+                [=](benchmark::State& state) {
+                    moe_weights w;
+                    w.format = std::string(F::name);
+                    w.experts = experts;
+                    w.hidden = hidden;
+                    w.intermediate = inter;
+                    std::uint64_t bytes_per_expert = 0;
+                    for (std::int64_t e = 0; e < experts; ++e) {
+                        quantized_weight a =
+                            format::quantize_weight<F>(random_weight(2 * inter, hidden, static_cast<std::uint32_t>(10 + e)), 2 * inter, hidden);
+                        quantized_weight b =
+                            format::quantize_weight<F>(random_weight(hidden, inter, static_cast<std::uint32_t>(50 + e)), hidden, inter);
+                        a.input_scale = b.input_scale = 4.0f / 2688.0f;
+                        bytes_per_expert = checkpoint_bytes(a) + checkpoint_bytes(b);
+                        w.w13.push_back(std::move(a));
+                        w.w2.push_back(std::move(b));
+                    }
+                    const auto prepared = Kernel::prepare(std::move(w));
+                    std::vector<std::int32_t> ids;
+                    std::vector<float> weights;
+                    random_routing(tokens, experts, top_k, ids, weights, 3);
+                    std::vector<bool> used(experts, false);
+                    for (const auto id : ids) used[static_cast<std::size_t>(id)] = true;
+                    const auto x = random_activations(tokens, hidden, 2);
+                    std::vector<std::uint16_t> y(static_cast<std::size_t>(tokens * hidden));
+                    moe_options options;
+                    options.threads = threads;
+                    const const_matrix_view xv{x.data(), dtype::bf16, tokens, hidden};
+                    const matrix_view yv{y.data(), dtype::bf16, tokens, hidden};
                     Kernel::apply(prepared, xv, ids, weights, top_k, yv, options);
-                    benchmark::DoNotOptimize(y.data());
-                }
-                state.counters["weight_bytes"] = static_cast<double>(bytes_per_expert * static_cast<std::uint64_t>(std::count(used.begin(), used.end(), true)));
-                state.counters["flop"] = 2.0 * static_cast<double>(tokens * top_k * 3 * inter * hidden);
-            })->Unit(benchmark::kMillisecond)->UseRealTime();
+                    for (auto _ : state) {
+                        Kernel::apply(prepared, xv, ids, weights, top_k, yv, options);
+                        benchmark::DoNotOptimize(y.data());
+                    }
+                    state.counters["weight_bytes"] =
+                        static_cast<double>(bytes_per_expert * static_cast<std::uint64_t>(std::count(used.begin(), used.end(), true)));
+                    state.counters["flop"] = 2.0 * static_cast<double>(tokens * top_k * 3 * inter * hidden);
+                })
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
         }
 }
 

@@ -82,10 +82,14 @@ double read_bandwidth(std::size_t bytes, int threads, bool cold) {
 
 std::string peak_name(peak_kind k) {
     switch (k) {
-        case peak_kind::int8_dot: return "int8 dot (vpdpbusd)";
-        case peak_kind::int16_dot: return "int16 dot (vpdpwssd)";
-        case peak_kind::bf16_dot: return "bf16 dot (vdpbf16ps)";
-        case peak_kind::fp32_fma: return "fp32 FMA (vfmadd)";
+        case peak_kind::int8_dot:
+            return "int8 dot (vpdpbusd)";
+        case peak_kind::int16_dot:
+            return "int16 dot (vpdpwssd)";
+        case peak_kind::bf16_dot:
+            return "bf16 dot (vdpbf16ps)";
+        case peak_kind::fp32_fma:
+            return "fp32 FMA (vfmadd)";
     }
     return "?";
 }

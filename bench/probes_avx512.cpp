@@ -14,17 +14,15 @@ namespace microscale::bench {
 
 namespace {
 
-#define MICROSCALE_PEAK_BODY(op)                                                                          \
-    asm volatile(op " %%zmm30, %%zmm31, %%zmm0\n\t" op " %%zmm30, %%zmm31, %%zmm1\n\t" op                \
-                    " %%zmm30, %%zmm31, %%zmm2\n\t" op " %%zmm30, %%zmm31, %%zmm3\n\t" op                \
-                    " %%zmm30, %%zmm31, %%zmm4\n\t" op " %%zmm30, %%zmm31, %%zmm5\n\t" op                \
-                    " %%zmm30, %%zmm31, %%zmm6\n\t" op " %%zmm30, %%zmm31, %%zmm7\n\t" op                \
-                    " %%zmm30, %%zmm31, %%zmm8\n\t" op " %%zmm30, %%zmm31, %%zmm9\n\t" op                \
-                    " %%zmm30, %%zmm31, %%zmm10\n\t" op " %%zmm30, %%zmm31, %%zmm11\n\t" op              \
-                    " %%zmm30, %%zmm31, %%zmm12\n\t" op " %%zmm30, %%zmm31, %%zmm13\n\t" op              \
-                    " %%zmm30, %%zmm31, %%zmm14\n\t" op " %%zmm30, %%zmm31, %%zmm15\n\t" ::                \
-                        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
-                          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
+#define MICROSCALE_PEAK_BODY(op)                                                                                                              \
+    asm volatile(op " %%zmm30, %%zmm31, %%zmm0\n\t" op " %%zmm30, %%zmm31, %%zmm1\n\t" op " %%zmm30, %%zmm31, %%zmm2\n\t" op                  \
+                    " %%zmm30, %%zmm31, %%zmm3\n\t" op " %%zmm30, %%zmm31, %%zmm4\n\t" op " %%zmm30, %%zmm31, %%zmm5\n\t" op                  \
+                    " %%zmm30, %%zmm31, %%zmm6\n\t" op " %%zmm30, %%zmm31, %%zmm7\n\t" op " %%zmm30, %%zmm31, %%zmm8\n\t" op                  \
+                    " %%zmm30, %%zmm31, %%zmm9\n\t" op " %%zmm30, %%zmm31, %%zmm10\n\t" op " %%zmm30, %%zmm31, %%zmm11\n\t" op                \
+                    " %%zmm30, %%zmm31, %%zmm12\n\t" op " %%zmm30, %%zmm31, %%zmm13\n\t" op " %%zmm30, %%zmm31, %%zmm14\n\t" op               \
+                    " %%zmm30, %%zmm31, %%zmm15\n\t" ::                                                                                       \
+                        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
+                          "xmm14", "xmm15")
 
 // Accumulators start at zero and the operands at small normal values: garbage (denormal) register
 // contents would send the floating-point instructions to slow microcode assists.
@@ -38,8 +36,9 @@ void initialize_registers() {
         "vpxord %%zmm15, %%zmm15, %%zmm15\n\t"
         "vpternlogd $0xFF, %%zmm30, %%zmm30, %%zmm30\n\tvpsrld $25, %%zmm30, %%zmm30\n\t"
         "vpslld $23, %%zmm30, %%zmm30\n\tvmovdqa64 %%zmm30, %%zmm31\n\t"  // 0x3F800000: fp32 1.0, bf16 (0, 1.0), small bytes
-        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-            "xmm13", "xmm14", "xmm15", "xmm30", "xmm31");
+        ::
+            : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+              "xmm30", "xmm31");
 }
 
 template <class Body>

@@ -68,9 +68,7 @@ std::string fixed(double v, int digits) {
 }
 
 std::string backend_of(const std::string& kernel) { return kernel.substr(kernel.rfind('.') + 1); }
-std::string sibling(const std::string& kernel, const std::string& backend) {
-    return kernel.substr(0, kernel.rfind('.') + 1) + backend;
-}
+std::string sibling(const std::string& kernel, const std::string& backend) { return kernel.substr(0, kernel.rfind('.') + 1) + backend; }
 
 struct target {
     std::string what;
@@ -175,7 +173,9 @@ std::string peak_column(const row_context& x, const probes& p, extremes& e) {
     x.row["peak_instruction"] = peak_name(kind);
     x.row["fraction_of_peak"] = x.gflops / peak;
     std::string peak_text = std::to_string(static_cast<int>(100 * x.gflops / peak + 0.5)) + "% " +
-                            (kind == peak_kind::int8_dot ? "i8" : kind == peak_kind::int16_dot ? "i16" : "bf16");
+                            (kind == peak_kind::int8_dot    ? "i8"
+                             : kind == peak_kind::int16_dot ? "i16"
+                                                            : "bf16");
     if (!x.parts.quantized_activations) {
         const double fma = p.peak(peak_kind::fp32_fma, x.c.threads) * 1e-9;
         if (fma > 0) {
@@ -232,8 +232,8 @@ std::pair<std::string, std::string> peer_columns(const row_context& x, const mea
 extremes report_rows(const std::vector<measurement>& results, const probes& p, nlohmann::ordered_json& json) {
     measurements_by_name by_name;
     for (const auto& r : results) by_name[r.name] = &r;
-    std::printf("\n%-44s %12s %5s %3s %-4s %9s %8s %7s %9s %14s %7s %7s %6s\n", "kernel", "N x K", "M", "thr", "wts", "ms",
-                "GB/s", "%probe", "GFLOP/s", "%peak", "x emu", "x dense", "2t/1t");
+    std::printf("\n%-44s %12s %5s %3s %-4s %9s %8s %7s %9s %14s %7s %7s %6s\n", "kernel", "N x K", "M", "thr", "wts", "ms", "GB/s", "%probe",
+                "GFLOP/s", "%peak", "x emu", "x dense", "2t/1t");
     json["rows"] = nlohmann::ordered_json::array();
     extremes e;
     for (const auto& r : results) {
@@ -245,8 +245,15 @@ extremes report_rows(const std::vector<measurement>& results, const probes& p, n
         const double seconds = r.ms * 1e-3;
         const double gbps = r.counters.at("weight_bytes") / seconds * 1e-9;
         const double gflops = r.counters.at("flop") / seconds * 1e-9;
-        nlohmann::ordered_json row = {{"kernel", c->kernel}, {"n", c->n}, {"k", c->k}, {"m", c->m}, {"threads", c->threads},
-                                      {"weights", c->cold ? "cold" : "hot"}, {"ms", r.ms}, {"weight_GBps", gbps}, {"GFLOPs", gflops}};
+        nlohmann::ordered_json row = {{"kernel", c->kernel},
+                                      {"n", c->n},
+                                      {"k", c->k},
+                                      {"m", c->m},
+                                      {"threads", c->threads},
+                                      {"weights", c->cold ? "cold" : "hot"},
+                                      {"ms", r.ms},
+                                      {"weight_GBps", gbps},
+                                      {"GFLOPs", gflops}};
         const row_context x{r, *c, *parts, gbps, gflops, row};
         std::string probe_text, peak_text, scaling_text;
         if (c->m <= 8) {
@@ -256,10 +263,9 @@ extremes report_rows(const std::vector<measurement>& results, const probes& p, n
             scaling_text = scaling_column(x, by_name, e);
         }
         const auto [emulation_text, dense_text] = peer_columns(x, by_name, e);
-        std::printf("%-44s %5lldx%-6lld %5lld %3d %-4s %9.3f %8.2f %7s %9.1f %14s %7s %7s %6s\n", c->kernel.c_str(),
-                    static_cast<long long>(c->n), static_cast<long long>(c->k), static_cast<long long>(c->m), c->threads,
-                    c->cold ? "cold" : "hot", r.ms, gbps, probe_text.c_str(), gflops, peak_text.c_str(), emulation_text.c_str(),
-                    dense_text.c_str(), scaling_text.c_str());
+        std::printf("%-44s %5lldx%-6lld %5lld %3d %-4s %9.3f %8.2f %7s %9.1f %14s %7s %7s %6s\n", c->kernel.c_str(), static_cast<long long>(c->n),
+                    static_cast<long long>(c->k), static_cast<long long>(c->m), c->threads, c->cold ? "cold" : "hot", r.ms, gbps, probe_text.c_str(),
+                    gflops, peak_text.c_str(), emulation_text.c_str(), dense_text.c_str(), scaling_text.c_str());
         json["rows"].push_back(row);
     }
     return e;
@@ -267,14 +273,19 @@ extremes report_rows(const std::vector<measurement>& results, const probes& p, n
 
 std::vector<target> targets_of(const extremes& e) {
     std::vector<target> targets;
-    if (e.min_cold_kernel.size()) targets.push_back({"decode M=1 cold, worst kernel: fraction of the read probe (" + e.min_cold_kernel + ")", 100 * e.min_cold_fraction, 80, "%"});
-    if (e.max_hot_gbps_per_thread > 0) targets.push_back({"decode M=1 hot 4096x4096, best kernel: weight GB/s per thread", e.max_hot_gbps_per_thread, 45, "GB/s"});
+    if (e.min_cold_kernel.size())
+        targets.push_back(
+            {"decode M=1 cold, worst kernel: fraction of the read probe (" + e.min_cold_kernel + ")", 100 * e.min_cold_fraction, 80, "%"});
+    if (e.max_hot_gbps_per_thread > 0)
+        targets.push_back({"decode M=1 hot 4096x4096, best kernel: weight GB/s per thread", e.max_hot_gbps_per_thread, 45, "GB/s"});
     for (const auto& [family, fraction] : e.prefill_fraction) {
         const double goal = family == "W4A4 mxfp4" ? 60 : family == "W4A4 nvfp4" ? 50 : family == "W4A16 (a16)" ? 50 : 0;
         if (goal > 0) targets.push_back({"prefill M=512, 2 threads, " + family + ": fraction of the instruction peak", 100 * fraction, goal, "%"});
     }
-    if (e.min_scaling_kernel.size()) targets.push_back({"prefill 2 threads / 1 thread, worst (" + e.min_scaling_kernel + ")", e.min_scaling, 1.8, "x"});
-    if (e.min_emulation_kernel.size()) targets.push_back({"simd / emulation speed, worst (" + e.min_emulation_kernel + ")", e.min_emulation_ratio, 10, "x"});
+    if (e.min_scaling_kernel.size())
+        targets.push_back({"prefill 2 threads / 1 thread, worst (" + e.min_scaling_kernel + ")", e.min_scaling, 1.8, "x"});
+    if (e.min_emulation_kernel.size())
+        targets.push_back({"simd / emulation speed, worst (" + e.min_emulation_kernel + ")", e.min_emulation_ratio, 10, "x"});
     return targets;
 }
 

@@ -38,8 +38,9 @@ std::filesystem::path find_bench_binary() {
     }
     for (const auto& candidate : candidates)
         if (std::filesystem::is_regular_file(candidate)) return candidate;
-    throw std::runtime_error("microscale_bench not found (configure with -DMICROSCALE_BUILD_BENCH=ON and build the "
-                             "microscale_bench target, or set MICROSCALE_BENCH to its path)");
+    throw std::runtime_error(
+        "microscale_bench not found (configure with -DMICROSCALE_BUILD_BENCH=ON and build the "
+        "microscale_bench target, or set MICROSCALE_BENCH to its path)");
 }
 
 }  // namespace
@@ -47,9 +48,9 @@ std::filesystem::path find_bench_binary() {
 int run_bench(const std::vector<std::string>& args) {
     po::options_description options("bench");
     options.add_options()("json", po::value<std::string>(), "also write the table as JSON to this file")(
-        "filter", po::value<std::string>(), "kernel-name glob (e.g. 'w_mxfp4*.simd'); probes, the dense peer and the "
-                                            "emulation siblings of the chosen simd kernels always run")(
-        "quick", "a small subset: 4096x4096, M = 1 and 512")(
+        "filter", po::value<std::string>(),
+        "kernel-name glob (e.g. 'w_mxfp4*.simd'); probes, the dense peer and the "
+        "emulation siblings of the chosen simd kernels always run")("quick", "a small subset: 4096x4096, M = 1 and 512")(
         "min-time", po::value<double>()->default_value(0.2, "0.2"), "seconds per benchmark (Google Benchmark min time)");
     po::variables_map values;
     if (!parse_options("bench", args, options, values)) return 0;

@@ -33,13 +33,12 @@ po::options_description check_options() {
     po::options_description options("check");
     options.add_options()("scheme", po::value<std::string>(), "scheme or alias; the runtime table picks the kernel")(
         "kernel", po::value<std::string>(), "canonical kernel name (e.g. w_nvfp4_a_nvfp4.stored.emulation)")(
-        "m", po::value<std::int64_t>()->default_value(4), "rows of x (batch)")(
-        "n", po::value<std::int64_t>()->default_value(256), "output features")(
-        "k", po::value<std::int64_t>()->default_value(512), "input features")(
-        "dtype", po::value<std::string>()->default_value("bf16"), "activation dtype: bf16, f16, f32")(
+        "m", po::value<std::int64_t>()->default_value(4), "rows of x (batch)")("n", po::value<std::int64_t>()->default_value(256), "output features")(
+        "k", po::value<std::int64_t>()->default_value(512), "input features")("dtype", po::value<std::string>()->default_value("bf16"),
+                                                                              "activation dtype: bf16, f16, f32")(
         "seed", po::value<std::uint32_t>()->default_value(1), "random seed")(
-        "threads", po::value<int>()->default_value(0), "threads (0: OpenMP default)")(
-        "input", po::value<std::string>(), "safetensors with tensor x [M, K] instead of random x")(
+        "threads", po::value<int>()->default_value(0), "threads (0: OpenMP default)")("input", po::value<std::string>(),
+                                                                                      "safetensors with tensor x [M, K] instead of random x")(
         "weights", po::value<std::string>(), "safetensors with tensor w [N, K] (floating point) instead of a random W");
     return options;
 }
@@ -48,12 +47,12 @@ po::options_description check_options() {
 std::string requested_scheme(const po::variables_map& values, selection_options& so) {
     if (!values.count("kernel")) return values["scheme"].as<std::string>();
     so.forced_kernel = values["kernel"].as<std::string>();
-    const auto it = std::find_if(kernel_table().begin(), kernel_table().end(),
-                                 [&](const kernel_entry& e) { return e.name == so.forced_kernel; });
+    const auto it = std::find_if(kernel_table().begin(), kernel_table().end(), [&](const kernel_entry& e) { return e.name == so.forced_kernel; });
     if (it == kernel_table().end()) {
-        const bool moe = std::any_of(moe_kernel_table().begin(), moe_kernel_table().end(),
-                                     [&](const moe_kernel_entry& e) { return e.name == so.forced_kernel; });
-        throw std::invalid_argument(moe ? "'" + so.forced_kernel + "' is an MoE kernel; check runs linear kernels (run an MoE layer with "
+        const bool moe =
+            std::any_of(moe_kernel_table().begin(), moe_kernel_table().end(), [&](const moe_kernel_entry& e) { return e.name == so.forced_kernel; });
+        throw std::invalid_argument(moe ? "'" + so.forced_kernel +
+                                              "' is an MoE kernel; check runs linear kernels (run an MoE layer with "
                                               "`microscale run --kernel`; the MoE kernels are listed by `microscale list`)"
                                         : "unknown kernel '" + so.forced_kernel + "' (see microscale list)");
     }
@@ -113,7 +112,8 @@ exact_problem quantize_exactly(const float_matrix& x, const float_matrix& w, boo
     std::vector<std::uint8_t> codes(static_cast<std::size_t>(w.cols));
     const std::int64_t row_bytes = format::packed_row_bytes<F>(w.cols), blocks = format::scale_cols<F>(w.cols);
     for (std::int64_t r = 0; r < w.rows; ++r) {
-        numeric::unpack<typename F::element>(std::span<const std::uint8_t>(e.q.codes.data() + r * row_bytes, static_cast<std::size_t>(row_bytes)), codes);
+        numeric::unpack<typename F::element>(std::span<const std::uint8_t>(e.q.codes.data() + r * row_bytes, static_cast<std::size_t>(row_bytes)),
+                                             codes);
         for (std::int64_t c = 0; c < w.cols; ++c)
             e.w[static_cast<std::size_t>(r * w.cols + c)] =
                 static_cast<double>(F::element::decode(codes[static_cast<std::size_t>(c)])) *
@@ -125,8 +125,8 @@ exact_problem quantize_exactly(const float_matrix& x, const float_matrix& w, boo
     std::vector<std::uint8_t> xc(static_cast<std::size_t>(x.cols));
     for (std::int64_t r = 0; r < x.rows; ++r) {
         for (std::int64_t b = 0; b < blocks; ++b) {
-            const std::uint8_t s = rules::quantize_activation_block(x.values.data() + r * x.cols + b * F::block_size, params,
-                                                                    xc.data() + b * F::block_size);
+            const std::uint8_t s =
+                rules::quantize_activation_block(x.values.data() + r * x.cols + b * F::block_size, params, xc.data() + b * F::block_size);
             for (int i = 0; i < F::block_size; ++i)
                 e.x[static_cast<std::size_t>(r * x.cols + b * F::block_size + i)] =
                     static_cast<double>(F::element::decode(xc[static_cast<std::size_t>(b * F::block_size + i)])) *
@@ -137,8 +137,7 @@ exact_problem quantize_exactly(const float_matrix& x, const float_matrix& w, boo
 }
 
 /// Runs the layer once, then repeatedly for ~200 ms: y and the seconds per apply.
-double time_apply(const linear_layer& layer, const float_matrix& x, std::int64_t n, const apply_options& ao,
-                  std::vector<std::uint8_t>& y_bytes) {
+double time_apply(const linear_layer& layer, const float_matrix& x, std::int64_t n, const apply_options& ao, std::vector<std::uint8_t>& y_bytes) {
     const auto x_bytes = to_bytes(x.values, x.type);
     y_bytes.assign(static_cast<std::size_t>(x.rows * n) * dtype_size(x.type), 0);
     layer.apply({x_bytes.data(), x.type, x.rows, x.cols}, {y_bytes.data(), x.type, x.rows, n}, nullptr, ao);
@@ -156,8 +155,7 @@ struct worst_errors {
 };
 
 /// y against the fp64 reference x · wᵀ: worst absolute error, relative to sum |x w|, and against the bound.
-worst_errors compare(const std::vector<float>& y, const exact_problem& e, std::int64_t m_rows, std::int64_t n_rows,
-                     std::int64_t k, dtype type) {
+worst_errors compare(const std::vector<float>& y, const exact_problem& e, std::int64_t m_rows, std::int64_t n_rows, std::int64_t k, dtype type) {
     worst_errors worst;
     for (std::int64_t m = 0; m < m_rows; ++m) {
         for (std::int64_t n = 0; n < n_rows; ++n) {

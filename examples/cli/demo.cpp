@@ -36,7 +36,8 @@ std::vector<float> realistic_weight(std::int64_t n, std::int64_t k, std::mt19937
     for (auto& g : column_gain) g = rng() % 64 == 0 ? 6.0f : 1.0f;
     for (std::int64_t r = 0; r < n; ++r) {
         const float row_scale = 0.02f * std::exp(0.3f * normal(rng));
-        for (std::int64_t c = 0; c < k; ++c) w[static_cast<std::size_t>(r * k + c)] = row_scale * heavy(rng) * column_gain[static_cast<std::size_t>(c)];
+        for (std::int64_t c = 0; c < k; ++c)
+            w[static_cast<std::size_t>(r * k + c)] = row_scale * heavy(rng) * column_gain[static_cast<std::size_t>(c)];
     }
     return w;
 }
@@ -92,7 +93,8 @@ using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 /// an emulation user runs on dequantized weights.
 std::vector<float> gemm(const std::vector<float>& x, std::int64_t m, const std::vector<float>& w, std::int64_t n, std::int64_t k) {
     std::vector<float> y(static_cast<std::size_t>(m * n));
-    Eigen::Map<row_matrix>(y.data(), m, n).noalias() = Eigen::Map<const row_matrix>(x.data(), m, k) * Eigen::Map<const row_matrix>(w.data(), n, k).transpose();
+    Eigen::Map<row_matrix>(y.data(), m, n).noalias() =
+        Eigen::Map<const row_matrix>(x.data(), m, k) * Eigen::Map<const row_matrix>(w.data(), n, k).transpose();
     return y;
 }
 
@@ -106,8 +108,11 @@ struct demo_model {
 };
 
 demo_model build_model(const std::filesystem::path& work) {
-    demo_model d{realistic_activations(decode_m, hidden, 1), realistic_activations(prefill_m, hidden, 2),
-                 realistic_activations(decode_m, intermediate, 3), realistic_activations(prefill_m, intermediate, 4), {}};
+    demo_model d{realistic_activations(decode_m, hidden, 1),
+                 realistic_activations(prefill_m, hidden, 2),
+                 realistic_activations(decode_m, intermediate, 3),
+                 realistic_activations(prefill_m, intermediate, 4),
+                 {}};
     const auto &x_hidden_decode = d.x_hidden_decode, &x_hidden_prefill = d.x_hidden_prefill, &x_inter_decode = d.x_inter_decode,
                &x_inter_prefill = d.x_inter_prefill;
     auto& runs = d.runs;
@@ -211,17 +216,18 @@ row run_export(const demo_model& d, const std::filesystem::path& work, const che
 }
 
 void print_table(const std::vector<row>& table) {
-    std::printf("\nmicroscale demo: %lld MLP blocks (hidden %lld, intermediate %lld) exported in every scheme, loaded back,\n"
-                "run as fused gate_up + down; decode batch M=%lld, prefill batch M=%lld, bf16 activations.\n"
-                "SQNR against the bf16 model; speed-ups against the emulation reference and a dense fp32 GEMM (Eigen).\n\n",
-                static_cast<long long>(layers), static_cast<long long>(hidden), static_cast<long long>(intermediate),
-                static_cast<long long>(decode_m), static_cast<long long>(prefill_m));
-    std::printf("%-26s %-19s %-36s %7s %7s | %9s %7s %7s | %9s %7s %7s\n", "scheme", "format", "kernel", "SQNR d", "SQNR p",
-                "decode ms", "x emu", "x dense", "prefill ms", "x emu", "x dense");
+    std::printf(
+        "\nmicroscale demo: %lld MLP blocks (hidden %lld, intermediate %lld) exported in every scheme, loaded back,\n"
+        "run as fused gate_up + down; decode batch M=%lld, prefill batch M=%lld, bf16 activations.\n"
+        "SQNR against the bf16 model; speed-ups against the emulation reference and a dense fp32 GEMM (Eigen).\n\n",
+        static_cast<long long>(layers), static_cast<long long>(hidden), static_cast<long long>(intermediate), static_cast<long long>(decode_m),
+        static_cast<long long>(prefill_m));
+    std::printf("%-26s %-19s %-36s %7s %7s | %9s %7s %7s | %9s %7s %7s\n", "scheme", "format", "kernel", "SQNR d", "SQNR p", "decode ms", "x emu",
+                "x dense", "prefill ms", "x emu", "x dense");
     for (const auto& r : table)
-        std::printf("%-26s %-19s %-36s %7.2f %7.2f | %9.3f %7.1f %7.2f | %9.2f %7.1f %7.2f\n", r.scheme.c_str(), r.format.c_str(),
-                    r.kernel.c_str(), r.sqnr_decode, r.sqnr_prefill, r.decode_ms, r.decode_emulation, r.decode_dense, r.prefill_ms,
-                    r.prefill_emulation, r.prefill_dense);
+        std::printf("%-26s %-19s %-36s %7.2f %7.2f | %9.3f %7.1f %7.2f | %9.2f %7.1f %7.2f\n", r.scheme.c_str(), r.format.c_str(), r.kernel.c_str(),
+                    r.sqnr_decode, r.sqnr_prefill, r.decode_ms, r.decode_emulation, r.decode_dense, r.prefill_ms, r.prefill_emulation,
+                    r.prefill_dense);
 }
 
 }  // namespace

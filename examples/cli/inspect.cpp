@@ -27,8 +27,9 @@ void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, n
             out["problems"].push_back({{"name", name}, {"error", e.what()}});
             continue;
         }
-        nlohmann::ordered_json m = {{"name", name}, {"quantized", info.quantized}, {"scheme", info.scheme}, {"reason", info.reason},
-                                    {"convention", info.convention}, {"n", info.n}, {"k", info.k}, {"bytes_on_disk", info.bytes_on_disk}};
+        nlohmann::ordered_json m = {{"name", name},          {"quantized", info.quantized},        {"scheme", info.scheme},
+                                    {"reason", info.reason}, {"convention", info.convention},      {"n", info.n},
+                                    {"k", info.k},           {"bytes_on_disk", info.bytes_on_disk}};
         if (!info.shards.empty()) m["fused_from"] = info.shards;
         if (prepare) {
             checkpoint::fusion_report report;
@@ -60,8 +61,13 @@ void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nloh
             out["problems"].push_back({{"name", name}, {"error", e.what()}});
             continue;
         }
-        nlohmann::ordered_json m = {{"name", name}, {"layout", info.layout}, {"scheme", info.scheme}, {"convention", info.convention},
-                                    {"experts", info.experts}, {"hidden", info.hidden}, {"intermediate", info.intermediate},
+        nlohmann::ordered_json m = {{"name", name},
+                                    {"layout", info.layout},
+                                    {"scheme", info.scheme},
+                                    {"convention", info.convention},
+                                    {"experts", info.experts},
+                                    {"hidden", info.hidden},
+                                    {"intermediate", info.intermediate},
                                     {"bytes_on_disk", info.bytes_on_disk}};
         if (prepare) {
             checkpoint::fusion_report report;
@@ -84,8 +90,8 @@ void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nloh
 
 void print_config(const checkpoint::checkpoint_reader& reader, const nlohmann::ordered_json& out) {
     const auto& config = reader.config();
-    std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), "
-              << reader.tensors().total_bytes() << " bytes of tensors\n"
+    std::cout << out["path"].get<std::string>() << ": " << reader.tensors().shard_count() << " shard(s), " << reader.tensors().total_bytes()
+              << " bytes of tensors\n"
               << "config " << config.source << " (" << config.convention << ", " << config.algorithm
               << (config.producer.empty() ? "" : ", producer " + config.producer) << ")\n";
     for (const auto& r : config.rules) {
@@ -105,8 +111,10 @@ void print_config(const checkpoint::checkpoint_reader& reader, const nlohmann::o
 void print_modules(const nlohmann::ordered_json& out) {
     for (const auto& m : out["modules"]) {
         std::cout << "  " << m["name"].get<std::string>() << "  [" << m["n"].get<std::int64_t>() << " x " << m["k"].get<std::int64_t>() << "]  ";
-        if (m["quantized"].get<bool>()) std::cout << m["scheme"].get<std::string>() << " (" << m["convention"].get<std::string>() << ")";
-        else std::cout << "unquantized (" << m["reason"].get<std::string>() << ")";
+        if (m["quantized"].get<bool>())
+            std::cout << m["scheme"].get<std::string>() << " (" << m["convention"].get<std::string>() << ")";
+        else
+            std::cout << "unquantized (" << m["reason"].get<std::string>() << ")";
         if (m.contains("kernel")) std::cout << " -> " << m["kernel"].get<std::string>();
         std::cout << "  disk " << m["bytes_on_disk"].get<std::uint64_t>();
         if (m.contains("bytes_in_memory")) std::cout << ", memory " << m["bytes_in_memory"].get<std::uint64_t>();
@@ -126,16 +134,15 @@ void print_modules(const nlohmann::ordered_json& out) {
         if (m.contains("warnings"))
             for (const auto& w : m["warnings"]) std::cout << "    warning: " << w.get<std::string>() << "\n";
     }
-    for (const auto& p : out["problems"])
-        std::cout << "  " << p["name"].get<std::string>() << "  PROBLEM: " << p["error"].get<std::string>() << "\n";
+    for (const auto& p : out["problems"]) std::cout << "  " << p["name"].get<std::string>() << "  PROBLEM: " << p["error"].get<std::string>() << "\n";
 }
 
 }  // namespace
 
 int run_inspect(const std::vector<std::string>& args) {
     po::options_description options("inspect");
-    options.add_options()("path", po::value<std::string>()->required(), "checkpoint folder or .safetensors file")(
-        "json", "print JSON")("no-prepare", "skip preparing the layers (no in-memory sizes; fast for huge checkpoints)");
+    options.add_options()("path", po::value<std::string>()->required(), "checkpoint folder or .safetensors file")("json", "print JSON")(
+        "no-prepare", "skip preparing the layers (no in-memory sizes; fast for huge checkpoints)");
     po::positional_options_description positional;
     positional.add("path", 1);
     po::variables_map values;
@@ -146,8 +153,8 @@ int run_inspect(const std::vector<std::string>& args) {
     const auto& config = reader.config();
     nlohmann::ordered_json out;
     out["path"] = values["path"].as<std::string>();
-    out["config"] = {{"source", config.source}, {"origin", config.convention}, {"algorithm", config.algorithm},
-                     {"producer", config.producer}, {"exclude", config.exclude}, {"kv_cache", config.kv_cache}};
+    out["config"] = {{"source", config.source},     {"origin", config.convention}, {"algorithm", config.algorithm},
+                     {"producer", config.producer}, {"exclude", config.exclude},   {"kv_cache", config.kv_cache}};
     out["config"]["rules"] = nlohmann::ordered_json::array();
     for (const auto& r : config.rules) out["config"]["rules"].push_back({{"scheme", r.scheme}, {"targets", r.targets}});
     out["shards"] = reader.tensors().shard_count();

@@ -13,12 +13,15 @@ using detail::cat;
 
 dtype activation_dtype(const checkpoint::tensor_info& t, const std::string& file) {
     switch (t.dtype) {
-        case checkpoint::st_dtype::F32: return dtype::f32;
-        case checkpoint::st_dtype::BF16: return dtype::bf16;
-        case checkpoint::st_dtype::F16: return dtype::f16;
+        case checkpoint::st_dtype::F32:
+            return dtype::f32;
+        case checkpoint::st_dtype::BF16:
+            return dtype::bf16;
+        case checkpoint::st_dtype::F16:
+            return dtype::f16;
         default:
-            throw checkpoint::format_error(cat(file, ": tensor '", t.name, "' is ", checkpoint::dtype_name(t.dtype),
-                                               "; activations must be F32, BF16 or F16"));
+            throw checkpoint::format_error(
+                cat(file, ": tensor '", t.name, "' is ", checkpoint::dtype_name(t.dtype), "; activations must be F32, BF16 or F16"));
     }
 }
 
@@ -67,8 +70,8 @@ std::vector<float> from_bytes(const std::vector<std::uint8_t>& bytes, dtype type
     return values;
 }
 
-void add_matrix(checkpoint::safetensors_writer& writer, const std::string& name, const std::vector<float>& values,
-                std::int64_t rows, std::int64_t cols, dtype type) {
+void add_matrix(checkpoint::safetensors_writer& writer, const std::string& name, const std::vector<float>& values, std::int64_t rows,
+                std::int64_t cols, dtype type) {
     const auto bytes = to_bytes(values, type);
     writer.add_values<std::uint8_t>(name, st_dtype_of(type), {rows, cols}, bytes);
 }

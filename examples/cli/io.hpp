@@ -27,8 +27,8 @@ checkpoint::st_dtype st_dtype_of(dtype t);
 float_matrix read_matrix(const checkpoint::safetensors_file& file, const std::string& name);
 
 /// Adds `values` ([rows, cols] fp32) to `writer` as `name`, rounded to `type`.
-void add_matrix(checkpoint::safetensors_writer& writer, const std::string& name, const std::vector<float>& values,
-                std::int64_t rows, std::int64_t cols, dtype type);
+void add_matrix(checkpoint::safetensors_writer& writer, const std::string& name, const std::vector<float>& values, std::int64_t rows,
+                std::int64_t cols, dtype type);
 
 /// Throws if a buffer of prod(dims) elements of `bytes_per_element` bytes each (`what`, e.g. "y")
 /// overflows or would not fit in this machine's memory: a clear error instead of std::bad_alloc or

@@ -96,9 +96,8 @@ int run_list(const std::vector<std::string>& args) {
         return 0;
     }
 
-    std::cout << "microscale kernels (selection for M=" << shape.m << " N=" << shape.n << " K=" << shape.k << " "
-              << dtype_name(shape.activation) << "; MICROSCALE_LINEAR_BACKEND=" << (env.forced_backend.empty() ? "auto" : env.forced_backend)
-              << ")\n";
+    std::cout << "microscale kernels (selection for M=" << shape.m << " N=" << shape.n << " K=" << shape.k << " " << dtype_name(shape.activation)
+              << "; MICROSCALE_LINEAR_BACKEND=" << (env.forced_backend.empty() ? "auto" : env.forced_backend) << ")\n";
     print_schemes(out["schemes"], why);
     std::cout << "\nMoE kernels (fused experts; selection for I=" << shape.n << " K=" << shape.k << ")\n";
     print_schemes(out["moe_schemes"], why);

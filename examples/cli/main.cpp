@@ -25,8 +25,7 @@ void print_usage(std::ostream& out) {
 
 int main(int argc, char** argv) {
     microscale::cli::drop_invalid_omp_num_threads();
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-        std::string(argv[1]) == "help") {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
         print_usage(argc < 2 ? std::cerr : std::cout);
         return argc < 2 ? 2 : 0;
     }

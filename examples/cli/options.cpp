@@ -10,8 +10,7 @@
 
 namespace microscale::cli {
 
-bool parse_options(const std::string& command, const std::vector<std::string>& args,
-                   po::options_description& options, po::variables_map& values,
+bool parse_options(const std::string& command, const std::vector<std::string>& args, po::options_description& options, po::variables_map& values,
                    const po::positional_options_description* positional) {
     options.add_options()("help,h", "show this help");
     try {
@@ -31,8 +30,7 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
 
 int thread_option(const po::variables_map& values) {
     const int requested = values["threads"].as<int>();
-    if (requested < 0)
-        throw usage_error(detail::cat("--threads ", requested, " is negative (0: OpenMP's default, N > 0: N threads)"));
+    if (requested < 0) throw usage_error(detail::cat("--threads ", requested, " is negative (0: OpenMP's default, N > 0: N threads)"));
     const int limit = detail::thread_limit();
     if (requested > limit) {
         std::cerr << "warning: --threads " << requested << " is more than the " << limit << " processor(s) here; using " << limit << "\n";
@@ -52,8 +50,7 @@ void drop_invalid_omp_num_threads() {
     for (std::size_t begin = 0; valid && begin <= value.size();) {
         const std::size_t end = std::min(value.find(',', begin), value.size());
         const std::string item = value.substr(begin, end - begin);
-        valid = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos &&
-                item.find_first_not_of('0') != std::string::npos;
+        valid = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos && item.find_first_not_of('0') != std::string::npos;
         begin = end + 1;
     }
     if (valid) return;

@@ -12,8 +12,7 @@ namespace po = boost::program_options;
 
 /// Parses `args` against `options`; prints help and returns false on --help; throws usage_error
 /// on bad usage (unknown option, missing value, missing required option).
-bool parse_options(const std::string& command, const std::vector<std::string>& args,
-                   po::options_description& options, po::variables_map& values,
+bool parse_options(const std::string& command, const std::vector<std::string>& args, po::options_description& options, po::variables_map& values,
                    const po::positional_options_description* positional = nullptr);
 
 /// The `--threads` option: 0 (OpenMP's default) or positive; usage_error when negative. A count

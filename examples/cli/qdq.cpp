@@ -46,8 +46,7 @@ int run_qdq(const std::vector<std::string>& args) {
             float input_scale;
             if (values.count("input-scale")) {
                 input_scale = values["input-scale"].as<float>();
-                if (!std::isfinite(input_scale) || input_scale <= 0.0f)
-                    throw usage_error("--input-scale must be a positive finite number");
+                if (!std::isfinite(input_scale) || input_scale <= 0.0f) throw usage_error("--input-scale must be a positive finite number");
             } else {
                 float amax = 0.0f;
                 for (float v : x.values) amax = std::max(amax, std::fabs(v));
@@ -68,8 +67,8 @@ int run_qdq(const std::vector<std::string>& args) {
         const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
         require_memory({shape.rows, shape.cols}, 2, "x_scale");
         for (std::int64_t r = 0; r < (x.cols > 0 ? x.rows : 0); ++r)  // rows of width 0: nothing to do
-            format::qdq_row<F>(x.values.data() + r * x.cols, x.cols, params, codes.data() + r * x.cols,
-                               scales.data() + r * blocks, dq.data() + r * x.cols);
+            format::qdq_row<F>(x.values.data() + r * x.cols, x.cols, params, codes.data() + r * x.cols, scales.data() + r * blocks,
+                               dq.data() + r * x.cols);
         add_matrix(out, "x_dq", dq, x.rows, x.cols, x.type);
         out.add_values<std::uint8_t>("x_codes", checkpoint::st_dtype::U8, {x.rows, x.cols}, codes);
         const auto stored = layout::convert_scales(scales, layout::layout_id::linear, layout_id, x.rows, blocks);
@@ -79,8 +78,8 @@ int run_qdq(const std::vector<std::string>& args) {
     out.set_metadata("scheme", scheme);
     out.set_metadata("scale_layout", values["scale-layout"].as<std::string>());
     out.write(values["output"].as<std::string>());
-    std::cout << "wrote x_dq, x_codes, x_scale (" << values["scale-layout"].as<std::string>() << ") of " << scheme
-              << " to " << values["output"].as<std::string>() << "\n";
+    std::cout << "wrote x_dq, x_codes, x_scale (" << values["scale-layout"].as<std::string>() << ") of " << scheme << " to "
+              << values["output"].as<std::string>() << "\n";
     return 0;
 }
 

@@ -22,8 +22,8 @@ void show_progress(std::size_t done, std::size_t total, const std::string& name)
     const int percent = static_cast<int>(100 * done / total);
     if (terminal) {
         const int filled = percent / 4;
-        std::fprintf(stderr, "\r[%-25s] %3d%% %zu/%zu %-60.60s", std::string(static_cast<std::size_t>(filled), '#').c_str(), percent, done,
-                     total, name.c_str());
+        std::fprintf(stderr, "\r[%-25s] %3d%% %zu/%zu %-60.60s", std::string(static_cast<std::size_t>(filled), '#').c_str(), percent, done, total,
+                     name.c_str());
         if (done == total) std::fprintf(stderr, "\n");
     } else if (percent / 10 != last_decile || done == total) {
         last_decile = percent / 10;
@@ -36,13 +36,14 @@ void show_progress(std::size_t done, std::size_t total, const std::string& name)
 int run_quantize(const std::vector<std::string>& args) {
     po::options_description options("quantize");
     options.add_options()("scheme", po::value<std::string>()->required(), "scheme or alias (e.g. NVFP4, w_mxfp4)")(
-        "input", po::value<std::string>()->required(), "floating-point model.safetensors")(
-        "output", po::value<std::string>()->required(), "folder to write the checkpoint into")(
+        "input", po::value<std::string>()->required(), "floating-point model.safetensors")("output", po::value<std::string>()->required(),
+                                                                                           "folder to write the checkpoint into")(
         "exclude", po::value<std::vector<std::string>>()->composing(),
         "module glob (fnmatch) to leave in floating point; also matches the modules under a dotted prefix it matches "
-        "(model.layers.0); repeatable, e.g. lm_head, '*.mlp.*'")(
-        "calibration", po::value<std::string>(), "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
-        "format", po::value<std::string>(), "modelopt | compressed-tensors (NVFP4), compressed-tensors (MXFP4), quark (MX); default modelopt / quark")(
+        "(model.layers.0); repeatable, e.g. lm_head, '*.mlp.*'")("calibration", po::value<std::string>(),
+                                                                 "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
+        "format", po::value<std::string>(),
+        "modelopt | compressed-tensors (NVFP4), compressed-tensors (MXFP4), quark (MX); default modelopt / quark")(
         "max-shard-size", po::value<std::int64_t>()->default_value(5'000'000'000), "bytes per output shard (positive)")(
         "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor")(
         "overwrite", "replace a checkpoint already in the output folder (its other files are kept)");
@@ -66,9 +67,9 @@ int run_quantize(const std::vector<std::string>& args) {
     const auto report = checkpoint::export_checkpoint(in, values["output"].as<std::string>(), eo);
 
     std::cout << "quantized " << report.quantized.size() << " linear weights to " << eo.scheme << " ("
-              << eo.convention.value_or(checkpoint::default_export_convention(eo.scheme)) << "), left "
-              << report.excluded.size() << " excluded in floating point, copied " << report.copied.size() << " tensors; "
-              << report.bytes_in << " -> " << report.bytes_out << " bytes\n";
+              << eo.convention.value_or(checkpoint::default_export_convention(eo.scheme)) << "), left " << report.excluded.size()
+              << " excluded in floating point, copied " << report.copied.size() << " tensors; " << report.bytes_in << " -> " << report.bytes_out
+              << " bytes\n";
     for (const auto& p : report.excluded) std::cout << "  excluded: " << p << "\n";
     for (const auto& note : report.notes) std::cout << "note: " << note << "\n";
     for (const auto& warning : report.warnings) std::cerr << "warning: " << warning << "\n";

@@ -32,13 +32,13 @@ void write_output(const po::variables_map& values, const std::string& layer_name
 }
 
 /// An MoE layer: x [T, K], topk_ids [T, k] (I32 or I64), topk_weights [T, k] (F32, BF16, F16).
-int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& layer_name, const checkpoint::safetensors_file& in,
-            const float_matrix& x, const selection_options& so, const po::variables_map& values, int threads) {
+int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& layer_name, const checkpoint::safetensors_file& in, const float_matrix& x,
+            const selection_options& so, const po::variables_map& values, int threads) {
     const auto& ids_info = in.at("topk_ids");
     const auto& weights_info = in.at("topk_weights");
     if (ids_info.shape.size() != 2 || ids_info.shape[0] != x.rows || weights_info.shape != ids_info.shape)
-        throw checkpoint::format_error(detail::cat(in.path(), ": topk_ids ", ids_info.shape_string(), " and topk_weights ", weights_info.shape_string(),
-                                                   " must both be [T, k] with T = ", x.rows));
+        throw checkpoint::format_error(detail::cat(in.path(), ": topk_ids ", ids_info.shape_string(), " and topk_weights ",
+                                                   weights_info.shape_string(), " must both be [T, k] with T = ", x.rows));
     std::vector<std::int32_t> ids(static_cast<std::size_t>(ids_info.numel()));
     const auto raw = in.bytes(ids_info);
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -47,7 +47,8 @@ int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& laye
         } else if (ids_info.dtype == checkpoint::st_dtype::I64) {
             std::int64_t v;
             std::memcpy(&v, raw.data() + 8 * i, 8);
-            if (v < -1 || v > std::numeric_limits<std::int32_t>::max()) throw checkpoint::format_error(detail::cat(in.path(), ": topk_ids[", i, "] = ", v));
+            if (v < -1 || v > std::numeric_limits<std::int32_t>::max())
+                throw checkpoint::format_error(detail::cat(in.path(), ": topk_ids[", i, "] = ", v));
             ids[i] = static_cast<std::int32_t>(v);
         } else {
             throw checkpoint::format_error(detail::cat(in.path(), ": topk_ids is ", checkpoint::dtype_name(ids_info.dtype), ", expected I32 or I64"));
@@ -80,10 +81,10 @@ int run_run(const std::vector<std::string>& args) {
     po::options_description options("run");
     options.add_options()("checkpoint", po::value<std::string>()->required(), "checkpoint folder (or .safetensors file)")(
         "layer", po::value<std::string>()->required(), "module prefix, e.g. model.layers.0.mlp.gate_up_proj")(
-        "input", po::value<std::string>()->required(), "safetensors file with tensor x [M, K]")(
-        "output", po::value<std::string>()->required(), "safetensors file to write tensor y [M, N] into")(
-        "kernel", po::value<std::string>(), "canonical kernel name to force (see microscale list)")(
-        "threads", po::value<int>()->default_value(0), "threads (0: OMP_NUM_THREADS or all)");
+        "input", po::value<std::string>()->required(), "safetensors file with tensor x [M, K]")("output", po::value<std::string>()->required(),
+                                                                                                "safetensors file to write tensor y [M, N] into")(
+        "kernel", po::value<std::string>(), "canonical kernel name to force (see microscale list)")("threads", po::value<int>()->default_value(0),
+                                                                                                    "threads (0: OMP_NUM_THREADS or all)");
     po::variables_map values;
     if (!parse_options("run", args, options, values)) return 0;
     const int threads = thread_option(values);
@@ -107,9 +108,8 @@ int run_run(const std::vector<std::string>& args) {
     ao.threads = threads;
     layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, {y.data(), x.type, x.rows, layer->out_features()}, nullptr, ao);
     write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->out_features(), y);
-    std::cout << layer_name << " [" << layer->out_features() << " x " << layer->in_features() << "] ran on " << layer->kernel_name()
-              << ": y [" << x.rows << ", " << layer->out_features() << "] " << dtype_name(x.type) << " -> "
-              << values["output"].as<std::string>() << "\n";
+    std::cout << layer_name << " [" << layer->out_features() << " x " << layer->in_features() << "] ran on " << layer->kernel_name() << ": y ["
+              << x.rows << ", " << layer->out_features() << "] " << dtype_name(x.type) << " -> " << values["output"].as<std::string>() << "\n";
     return 0;
 }
 

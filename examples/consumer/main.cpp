@@ -22,7 +22,7 @@ int main() {
     const auto layer = ms::create_linear("W4A16_NVFP4", q, ms::dtype::f32);
     std::vector<float> x(static_cast<std::size_t>(k), 1.0f), y(static_cast<std::size_t>(n));
     layer->apply({x.data(), ms::dtype::f32, 1, k}, {y.data(), ms::dtype::f32, 1, n});
-    std::printf("consumer: microscale %s, %zu kernels in the table; W4A16_NVFP4 ran on %s, y[0] = %g\n", library.c_str(),
-                ms::kernel_table().size(), std::string(layer->kernel_name()).c_str(), static_cast<double>(y[0]));
+    std::printf("consumer: microscale %s, %zu kernels in the table; W4A16_NVFP4 ran on %s, y[0] = %g\n", library.c_str(), ms::kernel_table().size(),
+                std::string(layer->kernel_name()).c_str(), static_cast<double>(y[0]));
     return 0;
 }

@@ -11,8 +11,7 @@
 
 int main() {
     namespace ms = microscale;
-    using kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::stored,
-                                     ms::backend::emulation>;
+    using kernel = ms::linear_kernel<ms::format::mxfp4, ms::activation::a16, ms::layout::stored, ms::backend::emulation>;
     static_assert(kernel::name == "w_mxfp4.stored.emulation");
 
     const std::int64_t m = 2, n = 48, k = 128;
@@ -51,8 +50,7 @@ int main() {
             worst = std::max(worst, std::fabs(sum - y[static_cast<std::size_t>(r * n + c)]) / (std::fabs(sum) + 1.0));
         }
     }
-    std::printf("microscale %s header-only: %s ran y[%lld, %lld], worst relative error %.2e\n",
-                std::string(ms::version_string).c_str(), std::string(kernel::name).c_str(), static_cast<long long>(m),
-                static_cast<long long>(n), worst);
+    std::printf("microscale %s header-only: %s ran y[%lld, %lld], worst relative error %.2e\n", std::string(ms::version_string).c_str(),
+                std::string(kernel::name).c_str(), static_cast<long long>(m), static_cast<long long>(n), worst);
     return worst < 1e-5 ? 0 : 1;
 }

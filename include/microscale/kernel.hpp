@@ -109,8 +109,8 @@ struct backend_impl<true, Format, Activation, Layout, Backend> {
     using type = typename Backend::template impl<Format, Activation, Layout>;
 };
 
-void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
-                        const matrix_view& y, const const_vector_view* bias);
+void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x, const matrix_view& y,
+                        const const_vector_view* bias);
 void check_values_on_host(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias);
 
 /// The value check of backend B: its own hook, else the host scan.
@@ -131,8 +131,7 @@ class linear_kernel {
     static_assert(format::weight_format<Format>,
                   "rule format-policy: Format must be a weight-format policy (name, element, scale, "
                   "block_size, has_global_scale), e.g. microscale::format::nvfp4");
-    static_assert(activation::activation_policy<Activation>,
-                  "rule activation-policy: Activation must be microscale::activation::a16 or aq");
+    static_assert(activation::activation_policy<Activation>, "rule activation-policy: Activation must be microscale::activation::a16 or aq");
     static_assert(layout::layout_slot<Layout>,
                   "rule scale-layout-policy: Layout must be a scale-layout policy (name, id, "
                   "padded_shape, offset), e.g. microscale::layout::swizzled_128x4, or "
@@ -141,9 +140,8 @@ class linear_kernel {
                   "rule backend-policy: Backend must be a backend policy (name, is_supported()), "
                   "e.g. microscale::backend::emulation");
 
-    static constexpr bool policies_valid = format::weight_format<Format> &&
-                                           activation::activation_policy<Activation> &&
-                                           layout::layout_slot<Layout> && backend_policy<Backend>;
+    static constexpr bool policies_valid =
+        format::weight_format<Format> && activation::activation_policy<Activation> && layout::layout_slot<Layout> && backend_policy<Backend>;
 
     static consteval bool element_width_ok() {
         if constexpr (format::weight_format<Format>) {
@@ -173,20 +171,17 @@ class linear_kernel {
             return true;
         }
     }
-    static_assert(element_width_ok(),
-                  "rule element-width: element codes must be 4 or 6 bits wide (the fp4 and fp6 packings)");
+    static_assert(element_width_ok(), "rule element-width: element codes must be 4 or 6 bits wide (the fp4 and fp6 packings)");
     static_assert(block_packing_ok(),
                   "rule block-packing: the block size must be a whole number of packed groups "
                   "(2 codes per byte for 4-bit elements, 4 codes per 3 bytes for 6-bit)");
-    static_assert(scale_byte_ok(),
-                  "rule scale-byte: block-scale codes must be one byte (scale layouts store bytes)");
+    static_assert(scale_byte_ok(), "rule scale-byte: block-scale codes must be one byte (scale layouts store bytes)");
     static_assert(backend_builds_it(),
                   "rule backend-combination: this backend cannot build this format/activation/layout "
                   "(see the backend's `supports`; the CPU backends, emulation and simd, take "
                   "microscale::layout::stored only)");
 
-    using impl = typename detail::backend_impl<policies_valid && element_width_ok() && block_packing_ok() &&
-                                                   scale_byte_ok() && backend_builds_it(),
+    using impl = typename detail::backend_impl<policies_valid && element_width_ok() && block_packing_ok() && scale_byte_ok() && backend_builds_it(),
                                                Format, Activation, Layout, Backend>::type;
     // the names come from a function outside the class: a static data member's initialiser is not
     // a complete-class context, so clang rejects a call to a consteval member there
@@ -213,8 +208,8 @@ public:
 
     /// y[M, N] = x[M, K] · Wᵀ (+ bias[N]); x and y share the activation dtype; bias may be any
     /// dtype. Non-finite activations, shape or dtype mismatches, overlapping x / y: exceptions.
-    static void apply(const prepared& p, const_matrix_view x, matrix_view y,
-                      const const_vector_view* bias = nullptr, const apply_options& options = {});
+    static void apply(const prepared& p, const_matrix_view x, matrix_view y, const const_vector_view* bias = nullptr,
+                      const apply_options& options = {});
 
     /// Bytes the prepared weight occupies in memory.
     static std::size_t memory_bytes(const prepared& p) noexcept { return impl::memory_bytes(p); }
@@ -225,16 +220,15 @@ public:
 // instantiate them, and links to microscale::kernels instead.
 template <class Format, class Activation, class Layout, class Backend>
 support linear_kernel<Format, Activation, Layout, Backend>::can_implement(const linear_shape& s) {
-    if (s.n <= 0 || s.k <= 0 || s.m < 0)
-        return support::no(detail::cat("shape M=", s.m, " N=", s.n, " K=", s.k, " is empty or negative"));
+    if (s.n <= 0 || s.k <= 0 || s.m < 0) return support::no(detail::cat("shape M=", s.m, " N=", s.n, " K=", s.k, " is empty or negative"));
     if (s.k % Format::block_size != 0)
         return support::no(detail::cat("K=", s.k, " is not a multiple of the ", Format::name, " block size ", Format::block_size));
     return impl::can_implement(s);
 }
 
 template <class Format, class Activation, class Layout, class Backend>
-typename linear_kernel<Format, Activation, Layout, Backend>::prepared
-linear_kernel<Format, Activation, Layout, Backend>::prepare(const quantized_weight& w) {
+typename linear_kernel<Format, Activation, Layout, Backend>::prepared linear_kernel<Format, Activation, Layout, Backend>::prepare(
+    const quantized_weight& w) {
     validate<Format>(w);
     if constexpr (layout::scale_layout<Layout>) {
         if (w.scale_layout != Layout::id)
@@ -245,8 +239,7 @@ linear_kernel<Format, Activation, Layout, Backend>::prepare(const quantized_weig
 }
 
 template <class Format, class Activation, class Layout, class Backend>
-void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p, const_matrix_view x,
-                                                               matrix_view y, const const_vector_view* bias,
+void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p, const_matrix_view x, matrix_view y, const const_vector_view* bias,
                                                                const apply_options& options) {
     detail::check_apply_shapes(name, p.rows, p.cols, x, y, bias);
     detail::check_values<Backend>(name, x, bias);
@@ -274,20 +267,15 @@ inline bool all_finite(const void* row, dtype t, std::int64_t n) noexcept {
     return special == 0;
 }
 
-[[noreturn]] inline void argument_error(std::string_view kernel, const std::string& what) {
-    throw std::invalid_argument(cat(kernel, ": ", what));
-}
+[[noreturn]] inline void argument_error(std::string_view kernel, const std::string& what) { throw std::invalid_argument(cat(kernel, ": ", what)); }
 
 /// Shapes, dtypes, null pointers, strides and overlap of apply()'s arguments; reads no element.
-inline void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
-                               const matrix_view& y, const const_vector_view* bias) {
+inline void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x, const matrix_view& y,
+                               const const_vector_view* bias) {
     auto fail = [&](const std::string& what) { argument_error(kernel, what); };
     if (x.cols != k) fail(cat("x is [", x.rows, ", ", x.cols, "] but the weight has K=", k));
-    if (y.rows != x.rows || y.cols != n)
-        fail(cat("y is [", y.rows, ", ", y.cols, "], expected [", x.rows, ", ", n, "]"));
-    if (x.type != y.type)
-        fail(cat("y is ", dtype_name(y.type), " but x is ", dtype_name(x.type),
-                 " (the output has the activation dtype)"));
+    if (y.rows != x.rows || y.cols != n) fail(cat("y is [", y.rows, ", ", y.cols, "], expected [", x.rows, ", ", n, "]"));
+    if (x.type != y.type) fail(cat("y is ", dtype_name(y.type), " but x is ", dtype_name(x.type), " (the output has the activation dtype)"));
     if (x.rows < 0) fail("x has a negative row count");
     if (x.rows > 0 && (x.data == nullptr || y.data == nullptr)) fail("null x or y");
     if (x.stride() < x.cols || y.stride() < y.cols) fail("row stride smaller than the row");
@@ -321,8 +309,8 @@ inline void check_values_on_host(std::string_view kernel, const const_matrix_vie
 }
 
 /// Everything a CPU kernel checks before apply: check_apply_shapes, then check_values_on_host.
-inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x,
-                                  const matrix_view& y, const const_vector_view* bias) {
+inline void check_apply_arguments(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x, const matrix_view& y,
+                                  const const_vector_view* bias) {
     check_apply_shapes(kernel, n, k, x, y, bias);
     check_values_on_host(kernel, x, bias);
 }

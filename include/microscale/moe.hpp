@@ -40,20 +40,20 @@ namespace microscale {
 
 /// The stacked experts of one MoE layer.
 struct moe_weights {
-    std::string format;                    ///< the weights' format
-    std::int64_t experts = 0;              ///< E
-    std::int64_t hidden = 0;               ///< K
-    std::int64_t intermediate = 0;         ///< I
-    std::vector<quantized_weight> w13;     ///< per expert [2I, K]: gate rows, then up rows
-    std::vector<quantized_weight> w2;      ///< per expert [K, I]
-    std::vector<float> w13_bias;           ///< [E, 2I] or empty
-    std::vector<float> w2_bias;            ///< [E, K] or empty
-    std::string name = "experts";          ///< for messages
+    std::string format;                 ///< the weights' format
+    std::int64_t experts = 0;           ///< E
+    std::int64_t hidden = 0;            ///< K
+    std::int64_t intermediate = 0;      ///< I
+    std::vector<quantized_weight> w13;  ///< per expert [2I, K]: gate rows, then up rows
+    std::vector<quantized_weight> w2;   ///< per expert [K, I]
+    std::vector<float> w13_bias;        ///< [E, 2I] or empty
+    std::vector<float> w2_bias;         ///< [E, K] or empty
+    std::string name = "experts";       ///< for messages
 };
 
 struct moe_options {
-    int threads = 0;                        ///< 0: OpenMP's default; clamped to the processors there are; < 0: an error
-    bool router_weight_on_input = false;    ///< scale x_t by the weight instead of the expert output
+    int threads = 0;                      ///< 0: OpenMP's default; clamped to the processors there are; < 0: an error
+    bool router_weight_on_input = false;  ///< scale x_t by the weight instead of the expert output
 };
 
 /// The experts' common input scale: their value when they agree, else the largest (with a warning).
@@ -105,8 +105,8 @@ public:
     virtual std::int64_t intermediate() const noexcept = 0;
     virtual const std::vector<std::string>& warnings() const noexcept = 0;
     /// y [T, K] = MoE(x [T, K], topk_ids [T, k], topk_weights [T, k]).
-    virtual void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights,
-                       std::int64_t top_k, matrix_view y, const moe_options& options = {}) const = 0;
+    virtual void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights, std::int64_t top_k,
+                       matrix_view y, const moe_options& options = {}) const = 0;
     virtual std::size_t memory_bytes() const noexcept = 0;
 };
 
@@ -155,7 +155,8 @@ public:
             for (auto* mats : {&w.w13, &w.w2}) {
                 std::vector<float> scales;
                 for (const auto& m : *mats) {
-                    if (!m.input_scale) throw std::invalid_argument(detail::cat(m.name, ": W4A4 NVFP4 needs the activation global scale (input_scale)"));
+                    if (!m.input_scale)
+                        throw std::invalid_argument(detail::cat(m.name, ": W4A4 NVFP4 needs the activation global scale (input_scale)"));
                     scales.push_back(*m.input_scale);
                 }
                 const float shared = shared_input_scale(scales, detail::cat(w.name, mats == &w.w13 ? " w13" : " w2"), p.warnings);
@@ -179,8 +180,8 @@ public:
     }
 
     /// Throws std::invalid_argument naming the first bad argument of apply().
-    static void validate(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids,
-                         std::span<const float> topk_weights, std::int64_t top_k, const matrix_view& y, const moe_options& options) {
+    static void validate(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights,
+                         std::int64_t top_k, const matrix_view& y, const moe_options& options) {
         const std::int64_t t_count = x.rows, k = p.hidden;
         auto fail = [&](const std::string& what) { throw std::invalid_argument(detail::cat(name, ": ", what)); };
         if (x.cols != k) fail(detail::cat("x is [", x.rows, ", ", x.cols, "] but the experts take K=", k));
@@ -188,8 +189,8 @@ public:
             fail(detail::cat("y is [", y.rows, ", ", y.cols, "] ", dtype_name(y.type), ", expected [", t_count, ", ", k, "] ", dtype_name(x.type)));
         if (top_k <= 0 || static_cast<std::int64_t>(topk_ids.size()) != t_count * top_k ||
             static_cast<std::int64_t>(topk_weights.size()) != t_count * top_k)
-            fail(detail::cat("topk_ids / topk_weights have ", topk_ids.size(), " / ", topk_weights.size(), " values, expected T * k = ",
-                             t_count, " * ", top_k));
+            fail(detail::cat("topk_ids / topk_weights have ", topk_ids.size(), " / ", topk_weights.size(), " values, expected T * k = ", t_count,
+                             " * ", top_k));
         if (options.router_weight_on_input && top_k != 1) fail("the router weight can scale the input only with k = 1");
         if (options.threads < 0) fail(detail::cat("threads = ", options.threads, " is negative (0: OpenMP's default)"));
         for (std::size_t i = 0; i < topk_ids.size(); ++i) {
@@ -227,25 +228,24 @@ public:
                       p.w13_bias.empty() ? nullptr : &b13, linear_options);
         float* h = hidden_act.reserve(static_cast<std::size_t>(m * inter));
         detail::parallel_rows(m, inter, threads, [&](std::int64_t r) {
-            for (std::int64_t i = 0; i < inter; ++i)
-                h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
+            for (std::int64_t i = 0; i < inter; ++i) h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
         });
         if (!detail::all_finite(h, dtype::f32, m * inter)) {  // name it here, not as a bad x of the down projection
             const std::int64_t at = std::find_if(h, h + m * inter, [](float v) { return !std::isfinite(v); }) - h;
-            throw std::invalid_argument(detail::cat(name, ": expert ", e, ": the hidden activation silu(g)·u of token ", rows[static_cast<std::size_t>(at / inter)] / top_k,
-                             " is not finite (its gate / up products overflow fp32)"));
+            throw std::invalid_argument(detail::cat(name, ": expert ", e, ": the hidden activation silu(g)·u of token ",
+                                                    rows[static_cast<std::size_t>(at / inter)] / top_k,
+                                                    " is not finite (its gate / up products overflow fp32)"));
         }
         float* o = expert_out.reserve(static_cast<std::size_t>(m * k));
         const const_vector_view b2{p.w2_bias.empty() ? nullptr : p.w2_bias.data() + e * k, dtype::f32, k};
         linear::apply(p.w2[static_cast<std::size_t>(e)], {h, dtype::f32, m, inter}, {o, dtype::f32, m, k}, p.w2_bias.empty() ? nullptr : &b2,
                       linear_options);
-        detail::parallel_rows(m, k, threads, [&](std::int64_t r) {
-            std::copy(o + r * k, o + (r + 1) * k, out + rows[static_cast<std::size_t>(r)] * k);
-        });
+        detail::parallel_rows(m, k, threads,
+                              [&](std::int64_t r) { std::copy(o + r * k, o + (r + 1) * k, out + rows[static_cast<std::size_t>(r)] * k); });
     }
 
-    static void apply(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids,
-                      std::span<const float> topk_weights, std::int64_t top_k, const matrix_view& y, const moe_options& options = {}) {
+    static void apply(const prepared& p, const const_matrix_view& x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights,
+                      std::int64_t top_k, const matrix_view& y, const moe_options& options = {}) {
         validate(p, x, topk_ids, topk_weights, top_k, y, options);
         const std::int64_t t_count = x.rows, k = p.hidden;
         if (t_count == 0) return;
@@ -296,8 +296,8 @@ public:
     std::int64_t hidden() const noexcept override { return prepared_.hidden; }
     std::int64_t intermediate() const noexcept override { return prepared_.intermediate; }
     const std::vector<std::string>& warnings() const noexcept override { return prepared_.warnings; }
-    void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights, std::int64_t top_k,
-               matrix_view y, const moe_options& options) const override {
+    void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights, std::int64_t top_k, matrix_view y,
+               const moe_options& options) const override {
         Kernel::apply(prepared_, x, topk_ids, topk_weights, top_k, y, options);
     }
     std::size_t memory_bytes() const noexcept override { return Kernel::memory_bytes(prepared_); }
@@ -315,9 +315,8 @@ struct moe_kernel_entry {
 
 template <class Kernel>
 constexpr moe_kernel_entry make_moe_entry() {
-    return describe_entry<moe_kernel_entry, Kernel>([](moe_weights w) -> std::unique_ptr<moe_layer> {
-        return std::make_unique<moe_kernel_layer<Kernel>>(Kernel::prepare(std::move(w)));
-    });
+    return describe_entry<moe_kernel_entry, Kernel>(
+        [](moe_weights w) -> std::unique_ptr<moe_layer> { return std::make_unique<moe_kernel_layer<Kernel>>(Kernel::prepare(std::move(w))); });
 }
 
 /// The compiled library's MoE kernels (generated from the manifest), in priority order.

@@ -30,8 +30,7 @@ constexpr name_buffer make_scheme_name(std::string_view format, bool quantized_a
 /// The canonical kernel name: `<scheme>.<layout>.<backend>`; also the registry key, the test-name
 /// suffix, the benchmark name and the build-filter token. (generators/generate.py implements the
 /// same function; a test checks every generated name against this one.)
-constexpr name_buffer make_kernel_name(std::string_view format, bool quantized_activations,
-                                       std::string_view layout, std::string_view backend) {
+constexpr name_buffer make_kernel_name(std::string_view format, bool quantized_activations, std::string_view layout, std::string_view backend) {
     name_buffer b = make_scheme_name(format, quantized_activations);
     b.append(".").append(layout).append(".").append(backend);
     return b;

@@ -43,8 +43,7 @@ public:
     virtual std::string_view kernel_name() const noexcept = 0;
     virtual std::int64_t out_features() const noexcept = 0;  ///< N
     virtual std::int64_t in_features() const noexcept = 0;   ///< K
-    virtual void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias = nullptr,
-                       const apply_options& options = {}) const = 0;
+    virtual void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias = nullptr, const apply_options& options = {}) const = 0;
     virtual std::size_t memory_bytes() const noexcept = 0;  ///< the prepared weight in memory
 };
 
@@ -55,8 +54,7 @@ public:
     std::string_view kernel_name() const noexcept override { return Kernel::name; }
     std::int64_t out_features() const noexcept override { return prepared_.rows; }
     std::int64_t in_features() const noexcept override { return prepared_.cols; }
-    void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias,
-               const apply_options& options) const override {
+    void apply(const_matrix_view x, matrix_view y, const const_vector_view* bias, const apply_options& options) const override {
         Kernel::apply(prepared_, x, y, bias, options);
     }
     std::size_t memory_bytes() const noexcept override { return Kernel::memory_bytes(prepared_); }
@@ -67,8 +65,8 @@ private:
 };
 
 struct kernel_entry {
-    std::string_view name;        ///< canonical: <scheme>.<layout>.<backend>
-    std::string_view scheme;      ///< w_<fmt>[_a_<fmt>]
+    std::string_view name;    ///< canonical: <scheme>.<layout>.<backend>
+    std::string_view scheme;  ///< w_<fmt>[_a_<fmt>]
     std::string_view format;
     std::string_view activation;  ///< a16 | aq
     std::string_view layout;      ///< the layout slot: a concrete scale layout, or "stored" (any)
@@ -94,9 +92,8 @@ constexpr Entry describe_entry(decltype(Entry::create) create) {
 
 template <class Kernel>
 constexpr kernel_entry make_entry() {
-    return describe_entry<kernel_entry, Kernel>([](const quantized_weight& w) -> std::unique_ptr<linear_layer> {
-        return std::make_unique<kernel_layer<Kernel>>(Kernel::prepare(w));
-    });
+    return describe_entry<kernel_entry, Kernel>(
+        [](const quantized_weight& w) -> std::unique_ptr<linear_layer> { return std::make_unique<kernel_layer<Kernel>>(Kernel::prepare(w)); });
 }
 
 struct scheme_alias {
@@ -145,7 +142,7 @@ struct basic_rejection {
 
 template <class Entry>
 struct basic_selection {
-    std::string scheme;                        ///< canonical scheme the request resolved to
+    std::string scheme;  ///< canonical scheme the request resolved to
     const Entry* kernel = nullptr;
     std::vector<basic_rejection<Entry>> rejected;  ///< every kernel passed over, with why
 };
@@ -193,8 +190,7 @@ std::string resolve_scheme(std::string_view requested, std::span<const Entry> ta
 template <class Entry>
 void check_forced_backend(std::span<const Entry> table, const selection_options& options) {
     const std::string backend = registry_detail::lower(options.forced_backend);
-    if (backend.empty() || backend == "auto" || std::any_of(table.begin(), table.end(), [&](const Entry& e) { return e.backend == backend; }))
-        return;
+    if (backend.empty() || backend == "auto" || std::any_of(table.begin(), table.end(), [&](const Entry& e) { return e.backend == backend; })) return;
     std::string known;
     for (const auto& e : table)
         if (known.find(std::string(e.backend)) == std::string::npos) known.append(" ").append(e.backend);
@@ -212,9 +208,7 @@ basic_selection<Entry> select_kernel(std::string_view requested, const linear_sh
     check_forced_backend(table, options);
     const std::string backend = registry_detail::lower(options.forced_backend);
     const bool any_backend = backend.empty() || backend == "auto";
-    if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const Entry& e) {
-            return e.name == options.forced_kernel;
-        })) {
+    if (!options.forced_kernel.empty() && std::none_of(table.begin(), table.end(), [&](const Entry& e) { return e.name == options.forced_kernel; })) {
         std::string known;
         for (const auto& e : table) known.append(" ").append(e.name);
         throw std::invalid_argument(detail::cat("unknown kernel '", options.forced_kernel, "'; known:", known));
@@ -259,8 +253,7 @@ inline selection select_kernel(std::string_view requested, const linear_shape& s
 }
 
 /// Selects a kernel for the weight's scheme and shape, and prepares the weight with it.
-inline std::unique_ptr<linear_layer> create_linear(std::string_view requested, const quantized_weight& w,
-                                                   dtype activation = dtype::bf16,
+inline std::unique_ptr<linear_layer> create_linear(std::string_view requested, const quantized_weight& w, dtype activation = dtype::bf16,
                                                    const selection_options& options = selection_options::from_environment()) {
     const linear_shape shape{1, w.rows, w.cols, activation, false, w.scale_layout};
     const selection s = select_kernel<kernel_entry>(requested, shape, kernel_table(), scheme_aliases(), options);

@@ -16,9 +16,12 @@ enum class dtype : std::uint8_t { f32, bf16, f16 };
 
 constexpr std::string_view dtype_name(dtype t) noexcept {
     switch (t) {
-        case dtype::f32: return "f32";
-        case dtype::bf16: return "bf16";
-        case dtype::f16: return "f16";
+        case dtype::f32:
+            return "f32";
+        case dtype::bf16:
+            return "bf16";
+        case dtype::f16:
+            return "f16";
     }
     return "?";
 }
@@ -28,9 +31,12 @@ constexpr std::size_t dtype_size(dtype t) noexcept { return t == dtype::f32 ? 4 
 /// Element i of a row of type t, widened to fp32 (exact).
 inline float load_element(const void* row, dtype t, std::int64_t i) noexcept {
     switch (t) {
-        case dtype::f32: return static_cast<const float*>(row)[i];
-        case dtype::bf16: return numeric::bf16::decode(static_cast<const std::uint16_t*>(row)[i]);
-        case dtype::f16: return numeric::fp16::decode(static_cast<const std::uint16_t*>(row)[i]);
+        case dtype::f32:
+            return static_cast<const float*>(row)[i];
+        case dtype::bf16:
+            return numeric::bf16::decode(static_cast<const std::uint16_t*>(row)[i]);
+        case dtype::f16:
+            return numeric::fp16::decode(static_cast<const std::uint16_t*>(row)[i]);
     }
     return 0.0f;
 }
@@ -38,18 +44,27 @@ inline float load_element(const void* row, dtype t, std::int64_t i) noexcept {
 /// Stores v rounded to nearest even in type t.
 inline void store_element(void* row, dtype t, std::int64_t i, float v) noexcept {
     switch (t) {
-        case dtype::f32: static_cast<float*>(row)[i] = v; return;
-        case dtype::bf16: static_cast<std::uint16_t*>(row)[i] = numeric::bf16::encode(v); return;
-        case dtype::f16: static_cast<std::uint16_t*>(row)[i] = numeric::fp16::encode(v); return;
+        case dtype::f32:
+            static_cast<float*>(row)[i] = v;
+            return;
+        case dtype::bf16:
+            static_cast<std::uint16_t*>(row)[i] = numeric::bf16::encode(v);
+            return;
+        case dtype::f16:
+            static_cast<std::uint16_t*>(row)[i] = numeric::fp16::encode(v);
+            return;
     }
 }
 
 /// Rounds an fp32 value to type t and back (the value a store then load would give).
 inline float round_to(dtype t, float v) noexcept {
     switch (t) {
-        case dtype::f32: return v;
-        case dtype::bf16: return numeric::bf16::decode(numeric::bf16::encode(v));
-        case dtype::f16: return numeric::fp16::decode(numeric::fp16::encode(v));
+        case dtype::f32:
+            return v;
+        case dtype::bf16:
+            return numeric::bf16::decode(numeric::bf16::encode(v));
+        case dtype::f16:
+            return numeric::fp16::decode(numeric::fp16::encode(v));
     }
     return v;
 }
@@ -64,8 +79,7 @@ struct const_matrix_view {
 
     std::int64_t stride() const noexcept { return row_stride == 0 ? cols : row_stride; }
     const void* row(std::int64_t r) const noexcept {
-        return static_cast<const char*>(data) +
-               static_cast<std::size_t>(r * stride()) * dtype_size(type);
+        return static_cast<const char*>(data) + static_cast<std::size_t>(r * stride()) * dtype_size(type);
     }
 };
 
@@ -78,9 +92,7 @@ struct matrix_view {
     std::int64_t row_stride = 0;
 
     std::int64_t stride() const noexcept { return row_stride == 0 ? cols : row_stride; }
-    void* row(std::int64_t r) const noexcept {
-        return static_cast<char*>(data) + static_cast<std::size_t>(r * stride()) * dtype_size(type);
-    }
+    void* row(std::int64_t r) const noexcept { return static_cast<char*>(data) + static_cast<std::size_t>(r * stride()) * dtype_size(type); }
     operator const_matrix_view() const noexcept { return {data, type, rows, cols, row_stride}; }
 };
 

@@ -56,7 +56,7 @@ TEST(QuantConfig, ModelOptMixedPrecisionAndConfigJsonForm) {
                              "model.layers.0.self_attn.v_proj": {"quant_algo": "NVFP4", "group_size": 16},
                              "model.layers.1.mlp": {"quant_algo": "W4A16_NVFP4"}}}})");
     EXPECT_EQ(scheme_of(mixed, "model.layers.0.self_attn.qkv_proj"), "w_nvfp4_a_nvfp4");  // through its shards
-    EXPECT_EQ(scheme_of(mixed, "model.layers.1.mlp.down_proj"), "w_nvfp4");             // a key covering the module
+    EXPECT_EQ(scheme_of(mixed, "model.layers.1.mlp.down_proj"), "w_nvfp4");               // a key covering the module
     EXPECT_EQ(scheme_of(mixed, "model.layers.2.mlp.down_proj"), "unquantized: no quantization rule matches");
     const auto converted = parse(R"({"quantization_config": {"quant_method": "modelopt", "quant_algo": "NVFP4",
         "config_groups": {"group_0": {"weights": {"num_bits": 4, "type": "float", "group_size": 16}}},
@@ -67,10 +67,12 @@ TEST(QuantConfig, ModelOptMixedPrecisionAndConfigJsonForm) {
 
 TEST(QuantConfig, CompressedTensorsNvfp4) {
     const std::string args = R"({"num_bits": 4, "type": "float", "symmetric": true, "group_size": 16, "strategy": "tensor_group", "dynamic": false})";
-    const std::string activations = R"({"num_bits": 4, "type": "float", "symmetric": true, "group_size": 16, "strategy": "tensor_group", "dynamic": "local"})";
+    const std::string activations =
+        R"({"num_bits": 4, "type": "float", "symmetric": true, "group_size": 16, "strategy": "tensor_group", "dynamic": "local"})";
     const auto w4a4 = parse(R"({"architectures": ["LlamaForCausalLM"], "quantization_config": {
         "quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized", "quantization_status": "compressed",
-        "config_groups": {"group_0": {"targets": ["Linear"], "weights": )" + args + R"(, "input_activations": )" + activations + R"(,
+        "config_groups": {"group_0": {"targets": ["Linear"], "weights": )" +
+                            args + R"(, "input_activations": )" + activations + R"(,
                           "format": "nvfp4-pack-quantized"}},
         "ignore": ["lm_head", "re:.*mlp.gate$"], "kv_cache_scheme": null}})");
     EXPECT_EQ(w4a4.convention, "compressed-tensors");
@@ -80,7 +82,8 @@ TEST(QuantConfig, CompressedTensorsNvfp4) {
     EXPECT_EQ(scheme_of(w4a4, "lm_head"), "unquantized: excluded by 'lm_head'");
     EXPECT_EQ(scheme_of(w4a4, "lm_head_extra"), "w_nvfp4_a_nvfp4");  // no substring rule outside ModelOpt
     const auto w4a16 = parse(R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
-        "config_groups": {"group_0": {"targets": ["re:.*proj$"], "weights": )" + args + R"(, "input_activations": null}}}})");
+        "config_groups": {"group_0": {"targets": ["re:.*proj$"], "weights": )" +
+                             args + R"(, "input_activations": null}}}})");
     EXPECT_EQ(scheme_of(w4a16, "model.layers.0.mlp.down_proj"), "w_nvfp4");
     EXPECT_EQ(scheme_of(w4a16, "model.layers.0.mlp.gate"), "unquantized: no quantization rule matches");
 }
@@ -92,9 +95,11 @@ TEST(QuantConfig, QuarkOcpMx) {
                (dynamic ? "true" : "false") + "}";
     };
     const auto w4a4 = parse(R"({"quantization_config": {"quant_method": "quark", "quant_mode": "eager_mode",
-        "global_quant_config": {"weight": )" + spec("fp4", false) + R"(, "input_tensors": )" + spec("fp4", true) + R"(,
+        "global_quant_config": {"weight": )" +
+                            spec("fp4", false) + R"(, "input_tensors": )" + spec("fp4", true) + R"(,
                                 "output_tensors": null, "bias": null},
-        "layer_quant_config": {"*.down_proj": {"weight": )" + spec("fp6_e3m2", false) + R"(, "input_tensors": null}},
+        "layer_quant_config": {"*.down_proj": {"weight": )" +
+                            spec("fp6_e3m2", false) + R"(, "input_tensors": null}},
         "exclude": ["lm_head", "re:model.layers.1.*"], "export": {"pack_method": "reorder"}}})");
     EXPECT_EQ(w4a4.convention, "quark");
     EXPECT_EQ(w4a4.mx_rule, microscale::format::mx_scale_rule::even);
@@ -103,7 +108,8 @@ TEST(QuantConfig, QuarkOcpMx) {
     EXPECT_EQ(scheme_of(w4a4, "model.layers.1.mlp.up_proj"), "unquantized: excluded by 're:model.layers.1.*'");
     EXPECT_EQ(scheme_of(w4a4, "model.layers.10.mlp.up_proj"), "unquantized: excluded by 're:model.layers.1.*'");  // re.match: prefix
     const auto weight_only = parse(R"({"quantization_config": {"quant_method": "quark",
-        "global_quant_config": {"weight": )" + spec("fp6_e2m3", false) + R"(, "input_tensors": null}, "exclude": []}})");
+        "global_quant_config": {"weight": )" +
+                                   spec("fp6_e2m3", false) + R"(, "input_tensors": null}, "exclude": []}})");
     EXPECT_EQ(scheme_of(weight_only, "a.b"), "w_mxfp6_e2m3");
 }
 
@@ -117,7 +123,8 @@ TEST(QuantConfig, ErrorsNameTheField) {
     expect_error(R"({"quantization": {"quant_algo": "NVFP4", "group_size": 32}})", "group_size' is 32; NVFP4 blocks are 16");
     expect_error(R"({"quantization": {"quant_algo": "NVFP4", "exclude_modules": "lm_head"}})",
                  "field 'quantization.exclude_modules' must be a list of strings, got string");
-    expect_error(R"({"quantization_config": {"quant_method": "gptq"}})", "'quantization_config.quant_method' is 'gptq'; known: modelopt, compressed-tensors, quark");
+    expect_error(R"({"quantization_config": {"quant_method": "gptq"}})",
+                 "'quantization_config.quant_method' is 'gptq'; known: modelopt, compressed-tensors, quark");
     expect_error(R"({"quantization_config": {"format": "x"}})", "missing required field 'quantization_config.quant_method'");
     expect_error(R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "pack-quantized",
                     "config_groups": {"g": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int"}}}}})",

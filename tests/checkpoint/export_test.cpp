@@ -37,8 +37,7 @@ TEST(Export, ModelOptNvfp4MatchesModelOptBytes) {
     mc::safetensors_writer w;
     w.add_view("model.layers.0.mlp.up_proj.weight", golden.at("bf16_normal.w").dtype, golden.at("bf16_normal.w").shape,
                golden.bytes(golden.at("bf16_normal.w")));
-    w.add_view("lm_head.weight", golden.at("fp32_normal.w").dtype, golden.at("fp32_normal.w").shape,
-               golden.bytes(golden.at("fp32_normal.w")));
+    w.add_view("lm_head.weight", golden.at("fp32_normal.w").dtype, golden.at("fp32_normal.w").shape, golden.bytes(golden.at("fp32_normal.w")));
     const std::vector<float> norm(128, 1.0f);
     w.add_values<float>("model.layers.0.input_layernorm.weight", mc::st_dtype::F32, {128}, norm);
     w.write(dir / "in.safetensors");

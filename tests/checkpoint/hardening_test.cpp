@@ -150,8 +150,7 @@ TEST(Hardening, IndexThatMapsATensorToTheWrongShardIsAnError) {
     b.write(dir / "model-00002-of-00002.safetensors");
     std::ofstream(dir / "model.safetensors.index.json")
         << R"({"weight_map": {"x.weight": "model-00002-of-00002.safetensors", "y.weight": "model-00001-of-00002.safetensors"}})";
-    expect_error<mc::format_error>([&] { mc::tensor_store store(dir); },
-                                   "safetensors, which does not hold it (");
+    expect_error<mc::format_error>([&] { mc::tensor_store store(dir); }, "safetensors, which does not hold it (");
 }
 
 // ---- exports: all or nothing ----------------------------------------------------------------------
@@ -241,7 +240,7 @@ TEST(Hardening, ExcludingOneShardOfAFusedGroupExcludesTheGroup) {
     auto excluded = report.excluded;
     std::sort(excluded.begin(), excluded.end());
     EXPECT_EQ(excluded, (std::vector<std::string>{"model.layers.0.mlp.down_proj", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj",
-                                                   "model.layers.1.mlp.gate_proj", "model.layers.1.mlp.up_proj"}));
+                                                  "model.layers.1.mlp.gate_proj", "model.layers.1.mlp.up_proj"}));
     EXPECT_EQ(report.quantized, std::vector<std::string>{"model.layers.1.mlp.down_proj"});
     ASSERT_EQ(report.warnings.size(), 1u);
     EXPECT_NE(report.warnings[0].find("exclude pattern 'nothing.matches.this' matches no module"), std::string::npos) << report.warnings[0];
@@ -278,7 +277,8 @@ TEST(Hardening, HugeRegexPatternIsNotEchoedWhole) {
     const std::string pattern(100'000, '(');
     const std::string text = R"({"quantization_config": {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
         "config_groups": {"g": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "float", "strategy": "tensor_group", "group_size": 16}}},
-        "ignore": ["re:)" + pattern + R"("]}})";
+        "ignore": ["re:)" + pattern +
+                             R"("]}})";
     try {
         (void)mc::parse_quant_config_text(text, "config.json");
         ADD_FAILURE() << "accepted";
@@ -322,8 +322,10 @@ TEST(Hardening, PerExpertLayerWithAMissingGateIsAnError) {
             const bool down = std::string(part) == "down_proj";
             const std::int64_t n = down ? 64 : 32, k = down ? 32 : 64;
             const std::string p = "moe." + std::to_string(e) + "." + part;
-            w.add_values<std::uint8_t>(p + ".weight", mc::st_dtype::U8, {n, k / 2}, std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 2), 0x21));
-            w.add_values<std::uint8_t>(p + ".weight_scale", mc::st_dtype::U8, {n, k / 32}, std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 32), 127));
+            w.add_values<std::uint8_t>(p + ".weight", mc::st_dtype::U8, {n, k / 2},
+                                       std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 2), 0x21));
+            w.add_values<std::uint8_t>(p + ".weight_scale", mc::st_dtype::U8, {n, k / 32},
+                                       std::vector<std::uint8_t>(static_cast<std::size_t>(n * k / 32), 127));
         }
     w.add_values<std::uint8_t>("other.0.gate_proj.weight_scale", mc::st_dtype::U8, {1, 1}, std::vector<std::uint8_t>{127});
     w.write(dir / "model.safetensors");
@@ -356,7 +358,9 @@ TEST(Hardening, OverflowingHiddenActivationIsNamedAsSuch) {
         const std::vector<std::int32_t> ids{0};
         const std::vector<float> weights{1.0f};
         expect_error<std::invalid_argument>(
-            [&] { layer->apply({x.data(), ms::dtype::f32, 1, 64}, ids, weights, 1, {y.data(), ms::dtype::f32, 1, 64}); },
+            [&] {
+                layer->apply({x.data(), ms::dtype::f32, 1, 64}, ids, weights, 1, {y.data(), ms::dtype::f32, 1, 64});
+            },
             "moe.w_mxfp4.stored." + std::string(backend) + ": expert 0: the hidden activation silu(g)·u of token 0 is not finite");
     }
 }

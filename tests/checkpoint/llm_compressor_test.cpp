@@ -81,7 +81,8 @@ TEST(LlmCompressor, ItsCheckpointsLoad) {
         SCOPED_TRACE(reference);
         const fs::path dir = microscale::test::scratch_dir("llm_compressor", "load-" + reference);
         fs::copy_file(golden(reference + ".safetensors"), dir / "model.safetensors");
-        std::ofstream(dir / "config.json") << nlohmann::json{{"quantization_config", read_json(golden(reference + "_quantization_config.json"))}}.dump();
+        std::ofstream(dir / "config.json")
+            << nlohmann::json{{"quantization_config", read_json(golden(reference + "_quantization_config.json"))}}.dump();
         const mc::checkpoint_reader reader(dir);
         const mc::safetensors_file file(dir / "model.safetensors");
         const std::string m = "model.layers.0.mlp.down_proj";
@@ -95,8 +96,10 @@ TEST(LlmCompressor, ItsCheckpointsLoad) {
         const auto codes = file.bytes(file.at(m + ".weight_packed")), scales = file.bytes(file.at(m + ".weight_scale"));
         EXPECT_TRUE(std::equal(q.codes.begin(), q.codes.end(), reinterpret_cast<const std::uint8_t*>(codes.data())));
         EXPECT_TRUE(std::equal(q.scales.begin(), q.scales.end(), reinterpret_cast<const std::uint8_t*>(scales.data())));
-        if (reference == "nvfp4a16") EXPECT_EQ(q.global_scale, 1.0f / mc::read_scalar(file, file.at(m + ".weight_global_scale")));
-        else EXPECT_EQ(q.global_scale, 1.0f);
+        if (reference == "nvfp4a16")
+            EXPECT_EQ(q.global_scale, 1.0f / mc::read_scalar(file, file.at(m + ".weight_global_scale")));
+        else
+            EXPECT_EQ(q.global_scale, 1.0f);
         EXPECT_NO_THROW((void)reader.load_linear("model.layers.0.self_attn.qkv_proj"));
     }
 }

@@ -24,9 +24,7 @@ namespace {
 
 fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("loader", name); }
 
-std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) {
-    return microscale::test::normal_values(count, sigma, seed, 300);
-}
+std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed, 300); }
 
 std::vector<std::uint16_t> to_bf16(const std::vector<float>& v) {
     std::vector<std::uint16_t> out(v.size());
@@ -40,11 +38,10 @@ struct module_spec {
 };
 
 const std::vector<module_spec>& model_modules() {
-    static const std::vector<module_spec> modules = {
-        {"model.layers.0.self_attn.q_proj", 64, 128}, {"model.layers.0.self_attn.k_proj", 32, 128},
-        {"model.layers.0.self_attn.v_proj", 32, 128}, {"model.layers.0.self_attn.o_proj", 128, 64},
-        {"model.layers.0.mlp.gate_proj", 96, 128},    {"model.layers.0.mlp.up_proj", 96, 128},
-        {"model.layers.0.mlp.down_proj", 128, 96},    {"lm_head", 80, 128}};
+    static const std::vector<module_spec> modules = {{"model.layers.0.self_attn.q_proj", 64, 128}, {"model.layers.0.self_attn.k_proj", 32, 128},
+                                                     {"model.layers.0.self_attn.v_proj", 32, 128}, {"model.layers.0.self_attn.o_proj", 128, 64},
+                                                     {"model.layers.0.mlp.gate_proj", 96, 128},    {"model.layers.0.mlp.up_proj", 96, 128},
+                                                     {"model.layers.0.mlp.down_proj", 128, 96},    {"lm_head", 80, 128}};
     return modules;
 }
 
@@ -100,9 +97,8 @@ std::vector<double> reference_dequantized(const ms::quantized_weight& q) {
 /// reference formulas: each within numeric::accumulation_bound(K, sum_k |x'_k w_k|, y, f32) of y
 /// (so |a - b| is within twice that). sum_k |x'_k w_k| is computed from the actual operands; the
 /// factor 1 + 1e-12 covers the fp64 evaluation of the sums.
-void expect_close_to_reference(const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& x,
-                               const ms::quantized_weight& w, bool quantized_activation, std::int64_t m, std::int64_t n, std::int64_t k,
-                               const std::string& what) {
+void expect_close_to_reference(const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& x, const ms::quantized_weight& w,
+                               bool quantized_activation, std::int64_t m, std::int64_t n, std::int64_t k, const std::string& what) {
     ASSERT_EQ(w.rows, n) << what;
     ASSERT_EQ(w.cols, k) << what;
     const bool known = ms::format::visit_format(w.format, [&](auto format) {
@@ -141,12 +137,16 @@ TEST(Checkpoint, EveryExportFormatLoadsBackAndRunsLikeTheEmulationReference) {
         std::string scheme;
         std::string format;
     };
-    const std::vector<run_case> cases = {
-        {"w_nvfp4_a_nvfp4", "modelopt"},       {"w_nvfp4", "modelopt"},
-        {"w_nvfp4_a_nvfp4", "compressed-tensors"}, {"w_nvfp4", "compressed-tensors"},
-        {"w_mxfp4_a_mxfp4", "quark"},           {"w_mxfp4", "quark"},
-        {"w_mxfp6_e2m3_a_mxfp6_e2m3", "quark"}, {"w_mxfp6_e2m3", "quark"},
-        {"w_mxfp6_e3m2_a_mxfp6_e3m2", "quark"}, {"w_mxfp6_e3m2", "quark"}};
+    const std::vector<run_case> cases = {{"w_nvfp4_a_nvfp4", "modelopt"},
+                                         {"w_nvfp4", "modelopt"},
+                                         {"w_nvfp4_a_nvfp4", "compressed-tensors"},
+                                         {"w_nvfp4", "compressed-tensors"},
+                                         {"w_mxfp4_a_mxfp4", "quark"},
+                                         {"w_mxfp4", "quark"},
+                                         {"w_mxfp6_e2m3_a_mxfp6_e2m3", "quark"},
+                                         {"w_mxfp6_e2m3", "quark"},
+                                         {"w_mxfp6_e3m2_a_mxfp6_e3m2", "quark"},
+                                         {"w_mxfp6_e3m2", "quark"}};
     for (const auto& c : cases) {
         SCOPED_TRACE(c.scheme + " as " + c.format);
         const fs::path out = base / (c.scheme + "-" + c.format);
@@ -225,8 +225,10 @@ TEST(Checkpoint, ExportedBytesAreTheQuantizersBytes) {
         }();
         // ModelOpt stores fl(amax / 2688); compressed-tensors fl(2688 / amax), read as its fp32
         // reciprocal: two roundings against the reference's one, within 3 * 2^-24 relative
-        if (modelopt) EXPECT_EQ(*loaded.input_scale, amax / 2688.0f);
-        else EXPECT_NEAR(*loaded.input_scale, amax / 2688.0f, amax / 2688.0f * 3 * 0x1p-24f);
+        if (modelopt)
+            EXPECT_EQ(*loaded.input_scale, amax / 2688.0f);
+        else
+            EXPECT_NEAR(*loaded.input_scale, amax / 2688.0f, amax / 2688.0f * 3 * 0x1p-24f);
         // q/k/v share the amax of the three (ModelOpt's fused-layer unification)
         const auto q = reader.load_quantized("model.layers.0.self_attn.q_proj");
         const auto k = reader.load_quantized("model.layers.0.self_attn.k_proj");
@@ -253,7 +255,8 @@ TEST(Checkpoint, FusedShardsWithDifferentGlobalScalesAreReconciled) {
         shards.push_back(q);
     }
     w.write(dir / "model.safetensors");
-    std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+    std::ofstream(dir / "hf_quant_config.json")
+        << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
 
     const mc::checkpoint_reader reader(dir);
     mc::fusion_report report;
@@ -278,7 +281,8 @@ TEST(Checkpoint, FusedShardsWithDifferentGlobalScalesAreReconciled) {
         std::vector<std::uint8_t> codes(64);
         for (std::int64_t r = 0; r < 4; ++r) {
             // the activation QDQ both sides share (same input scale)
-            const auto xq = ms::test::reference_qdq_row<ms::format::nvfp4>(std::vector<float>(x.begin() + r * 64, x.begin() + (r + 1) * 64), 2.5f / 2688.0f);
+            const auto xq =
+                ms::test::reference_qdq_row<ms::format::nvfp4>(std::vector<float>(x.begin() + r * 64, x.begin() + (r + 1) * 64), 2.5f / 2688.0f);
             for (std::int64_t c = 0; c < 48; ++c) {
                 ms::numeric::unpack_fp4(std::span<const std::uint8_t>(shards[s].codes.data() + c * 32, 32), codes);
                 double slack = 0, sum_abs = 0;
@@ -334,7 +338,8 @@ TEST(Checkpoint, HandMadeCheckpointsInEachConvention) {
             w.add_values<float>(p + ".input_scale", mc::st_dtype::F32, {}, std::vector<float>{-1.0f});  // placeholder: never read
         }
         w.write(dir / "model.safetensors");
-        std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+        std::ofstream(dir / "hf_quant_config.json")
+            << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
         const mc::checkpoint_reader reader(dir);
         EXPECT_EQ(reader.describe("lm_head").scheme, "w_nvfp4");  // the LM head is a linear like any other
         EXPECT_FALSE(reader.load_quantized("m").input_scale.has_value());
@@ -375,7 +380,8 @@ TEST(Checkpoint, MalformedCheckpointsAreNamedErrors) {
         add(w);
         w.write(dir / "model.safetensors");
     };
-    std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": ["skip"]}})";
+    std::ofstream(dir / "hf_quant_config.json")
+        << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": ["skip"]}})";
     auto expect = [&](const std::string& module, const std::string& fragment) {
         try {
             const mc::checkpoint_reader reader(dir);

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "microscale/checkpoint/loader.hpp"
@@ -19,9 +19,7 @@ namespace {
 
 fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("moe", name); }
 
-std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) {
-    return microscale::test::normal_values(count, sigma, seed);
-}
+std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed); }
 
 constexpr std::int64_t experts = 3, hidden = 64, inter = 32;
 
@@ -123,8 +121,9 @@ TEST(MoeCheckpoint, ModelOptPerExpertTensors) {
     const auto s = quantize_experts<ms::format::nvfp4>();
     mc::safetensors_writer w;
     for (std::int64_t e = 0; e < experts; ++e) {
-        const std::vector<std::pair<std::string, const ms::quantized_weight*>> parts = {
-            {"gate_proj", &s.gate[static_cast<std::size_t>(e)]}, {"up_proj", &s.up[static_cast<std::size_t>(e)]}, {"down_proj", &s.down[static_cast<std::size_t>(e)]}};
+        const std::vector<std::pair<std::string, const ms::quantized_weight*>> parts = {{"gate_proj", &s.gate[static_cast<std::size_t>(e)]},
+                                                                                        {"up_proj", &s.up[static_cast<std::size_t>(e)]},
+                                                                                        {"down_proj", &s.down[static_cast<std::size_t>(e)]}};
         for (const auto& [name, q] : parts) {
             const std::string p = "model.layers.0.mlp.experts." + std::to_string(e) + "." + name;
             w.add_values<std::uint8_t>(p + ".weight", mc::st_dtype::U8, {q->rows, q->cols / 2}, q->codes);
@@ -134,7 +133,8 @@ TEST(MoeCheckpoint, ModelOptPerExpertTensors) {
         }
     }
     w.write(dir / "model.safetensors");
-    std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+    std::ofstream(dir / "hf_quant_config.json")
+        << R"({"quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
     const mc::checkpoint_reader reader(dir);
     ASSERT_EQ(reader.moe_names(), std::vector<std::string>{"model.layers.0.mlp.experts"});
     const auto info = reader.describe_moe("model.layers.0.mlp.experts");
@@ -231,8 +231,10 @@ TEST(MoeCheckpoint, MalformedExperts) {
     const fs::path dir = scratch("bad");
     const auto s = quantize_experts<ms::format::mxfp4>();
     mc::safetensors_writer w;
-    w.add_values<std::uint8_t>("e.w13_weight", mc::st_dtype::U8, {experts, 2 * inter, hidden / 2}, std::vector<std::uint8_t>(experts * 2 * inter * hidden / 2));
-    w.add_values<std::uint8_t>("e.w2_weight", mc::st_dtype::U8, {experts, hidden + 1, inter / 2}, std::vector<std::uint8_t>(experts * (hidden + 1) * inter / 2));
+    w.add_values<std::uint8_t>("e.w13_weight", mc::st_dtype::U8, {experts, 2 * inter, hidden / 2},
+                               std::vector<std::uint8_t>(experts * 2 * inter * hidden / 2));
+    w.add_values<std::uint8_t>("e.w2_weight", mc::st_dtype::U8, {experts, hidden + 1, inter / 2},
+                               std::vector<std::uint8_t>(experts * (hidden + 1) * inter / 2));
     w.write(dir / "model.safetensors");
     std::ofstream(dir / "config.json") << R"({"quantization_config": {"quant_method": "quark",
         "global_quant_config": {"weight": {"dtype": "fp4", "qscheme": "per_group", "group_size": 32, "scale_format": "e8m0"}, "input_tensors": null}}})";
@@ -252,7 +254,8 @@ TEST(MoeCheckpoint, MalformedExperts) {
 TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
     const auto s = quantize_experts<ms::format::mxfp4>();
     const stacked_bytes stacked = stack_experts(s);
-    const auto &w13 = stacked.w13, &w13s = stacked.w13s, &w2 = stacked.w2, &w2s = stacked.w2s;  // captured: clang 14 cannot capture a structured binding
+    const auto &w13 = stacked.w13, &w13s = stacked.w13s, &w2 = stacked.w2,
+               &w2s = stacked.w2s;  // captured: clang 14 cannot capture a structured binding
     const std::string p = "blocks.0.moe";
     // writes the Quark stacked layout with `change` applied to the writer before the w2 tensors
     auto load_with = [&](const std::string& name, const std::function<void(mc::safetensors_writer&)>& extra, bool default_w13_scale = true) {
@@ -279,26 +282,40 @@ TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
     };
     EXPECT_NO_THROW((void)load_with("good", [](mc::safetensors_writer&) {}));
     const std::vector<float> ones(static_cast<std::size_t>(experts * 2 * inter * hidden / 32), 1.0f);
-    expect_format_error([&] {
-        (void)load_with("f32_scale", [&](mc::safetensors_writer& w) {
-            w.add_values<float>(p + ".w13_weight_scale", mc::st_dtype::F32, {experts, 2 * inter, hidden / 32}, ones);
-        }, false);
-    }, "tensor 'blocks.0.moe.w13_weight_scale' is F32 [3, 64, 2], expected U8 (e8m0) [3, 64, 2]");
-    expect_format_error([&] {
-        (void)load_with("transposed_scale", [&](mc::safetensors_writer& w) {
-            w.add_values<std::uint8_t>(p + ".w13_weight_scale", mc::st_dtype::U8, {experts, hidden / 32, 2 * inter}, w13s);
-        }, false);
-    }, "is U8 [3, 2, 64], expected U8 (e8m0) [3, 64, 2]");
-    expect_format_error([&] {
-        (void)load_with("bias_shape", [&](mc::safetensors_writer& w) {
-            w.add_values<float>(p + ".w2_bias", mc::st_dtype::F32, {hidden, experts}, normal(experts * hidden, 0.1f, 3));
-        });
-    }, "tensor 'blocks.0.moe.w2_bias' is F32 [64, 3], expected F32, BF16 or F16 [3, 64]");
-    expect_format_error([&] {
-        (void)load_with("mx_global", [&](mc::safetensors_writer& w) {
-            w.add_values<float>(p + ".w13_weight_scale_2", mc::st_dtype::F32, {experts, 2}, std::vector<float>(experts * 2, 1.0f));
-        });
-    }, "mxfp4 experts with an NVFP4 global scale tensor");
+    expect_format_error(
+        [&] {
+            (void)load_with(
+                "f32_scale",
+                [&](mc::safetensors_writer& w) {
+                    w.add_values<float>(p + ".w13_weight_scale", mc::st_dtype::F32, {experts, 2 * inter, hidden / 32}, ones);
+                },
+                false);
+        },
+        "tensor 'blocks.0.moe.w13_weight_scale' is F32 [3, 64, 2], expected U8 (e8m0) [3, 64, 2]");
+    expect_format_error(
+        [&] {
+            (void)load_with(
+                "transposed_scale",
+                [&](mc::safetensors_writer& w) {
+                    w.add_values<std::uint8_t>(p + ".w13_weight_scale", mc::st_dtype::U8, {experts, hidden / 32, 2 * inter}, w13s);
+                },
+                false);
+        },
+        "is U8 [3, 2, 64], expected U8 (e8m0) [3, 64, 2]");
+    expect_format_error(
+        [&] {
+            (void)load_with("bias_shape", [&](mc::safetensors_writer& w) {
+                w.add_values<float>(p + ".w2_bias", mc::st_dtype::F32, {hidden, experts}, normal(experts * hidden, 0.1f, 3));
+            });
+        },
+        "tensor 'blocks.0.moe.w2_bias' is F32 [64, 3], expected F32, BF16 or F16 [3, 64]");
+    expect_format_error(
+        [&] {
+            (void)load_with("mx_global", [&](mc::safetensors_writer& w) {
+                w.add_values<float>(p + ".w13_weight_scale_2", mc::st_dtype::F32, {experts, 2}, std::vector<float>(experts * 2, 1.0f));
+            });
+        },
+        "mxfp4 experts with an NVFP4 global scale tensor");
 }
 
 TEST(MoeCheckpoint, StackedNvfp4ScalarsAreCheckedByShape) {
@@ -314,7 +331,8 @@ TEST(MoeCheckpoint, StackedNvfp4ScalarsAreCheckedByShape) {
     w.add_values<std::uint8_t>(p + ".w2_weight_scale", mc::st_dtype::F8_E4M3, {experts, hidden, inter / 16}, w2s);
     w.add_values<float>(p + ".w2_weight_scale_2", mc::st_dtype::F32, {experts}, std::vector<float>(experts, 1e-3f));
     w.write(dir / "model.safetensors");
-    std::ofstream(dir / "hf_quant_config.json") << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
+    std::ofstream(dir / "hf_quant_config.json")
+        << R"({"quantization": {"quant_algo": "W4A16_NVFP4", "group_size": 16, "kv_cache_quant_algo": null, "exclude_modules": []}})";
     const mc::checkpoint_reader reader(dir);
     try {
         (void)reader.load_moe(p);

@@ -20,7 +20,10 @@ fs::path temp_dir() { return microscale::test::scratch_dir("st", "files"); }
 std::string raw_file(const std::string& header, std::size_t data_bytes, std::uint64_t declared_length = ~0ull) {
     std::string s(8, '\0');
     std::uint64_t n = declared_length == ~0ull ? header.size() : declared_length;
-    for (int i = 0; i < 8; ++i) { s[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFF); n >>= 8; }
+    for (int i = 0; i < 8; ++i) {
+        s[static_cast<std::size_t>(i)] = static_cast<char>(n & 0xFF);
+        n >>= 8;
+    }
     return s + header + std::string(data_bytes, '\x01');
 }
 
@@ -100,8 +103,7 @@ TEST(Safetensors, MalformedFilesAreNamedErrors) {
     expect_error(raw_file(R"({"t":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", 8), "tensor 't': unknown dtype 'Q4'");
     expect_error(raw_file(R"({"t":{"shape":[2],"data_offsets":[0,8]}})", 8), "tensor 't': missing string 'dtype'");
     expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "non-negative integers");
-    expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
-                 "shape [3] of F32 needs 12 bytes but data_offsets hold 8");
+    expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "shape [3] of F32 needs 12 bytes but data_offsets hold 8");
     expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4), "run past the data section");
     expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "end before they begin");
     expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8), "not a pair");
@@ -111,8 +113,7 @@ TEST(Safetensors, MalformedFilesAreNamedErrors) {
                  "gap in the data section before tensor 'b'");
     expect_error(raw_file(ok, 12), "4 bytes no tensor describes");
     expect_error(raw_file(R"({"__metadata__":{"k":1}})", 0), "__metadata__ value of 'k' is not a string");
-    expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8),
-                 "too many elements");
+    expect_error(raw_file(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8), "too many elements");
 }
 
 TEST(Safetensors, OpenErrorsNameThePath) {

@@ -33,25 +33,23 @@ TEST(Nvfp4Weight, TiesSaturationAndSignOfZero) {
     // amax = 2688 -> G = 2688 / 2688 = 1. Block 0 amax 2688: s = 2688 / (6 * 1) = 448 -> e4m3 0x7E;
     // divisor 448; y = w / 448 lands on the E2M1 midpoints.
     const float d = 448.0f;
-    std::vector<float> w = {0.25f * d, 0.75f * d, 1.25f * d, 1.75f * d, 2.5f * d, 3.5f * d, 5.0f * d, 6.0f * d,
-                            -0.25f * d, -0.75f * d, -5.0f * d, -0.0f, 0.1f * d, -0.1f * d, 2.9f * d, 3.1f * d};
+    std::vector<float> w = {0.25f * d,  0.75f * d,  1.25f * d, 1.75f * d, 2.5f * d, 3.5f * d,  5.0f * d, 6.0f * d,
+                            -0.25f * d, -0.75f * d, -5.0f * d, -0.0f,     0.1f * d, -0.1f * d, 2.9f * d, 3.1f * d};
     // Block 1: amax 3 -> s = 3 / 6 = 0.5 -> e4m3 0x30 exactly; divisor 0.5.
-    for (float v : {3.0f, 1.5f, 0.125f, 0.375f, -3.0f, 2.0f, 0.0f, 0.5f, 1.0f, 2.5f, 0.25f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f})
-        w.push_back(v);
+    for (float v : {3.0f, 1.5f, 0.125f, 0.375f, -3.0f, 2.0f, 0.0f, 0.5f, 1.0f, 2.5f, 0.25f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}) w.push_back(v);
     const auto q = mf::quantize_weight<mf::nvfp4>(w, 1, 32);
     EXPECT_EQ(q.global_scale, 1.0f);
     ASSERT_EQ(q.scales.size(), 2u);
-    EXPECT_EQ(q.scales[0], 0x7E);  // 448
-    EXPECT_EQ(q.scales[1], 0x30);  // 0.5
-    const std::vector<std::uint8_t> want = {
-        // block 0, y = w / 448: 0.25->0, 0.75->1, 1.25->1, 1.75->2, 2.5->2, 3.5->4, 5->4, 6->6
-        0x0, 0x2, 0x2, 0x4, 0x4, 0x6, 0x6, 0x7,
-        // -0.25->-0 (sign from y < 0), -0.75->-1, -5->-4, -0.0->+0 (ModelOpt), 0.1->0, -0.1->-0, 2.9->3, 3.1->3
-        0x8, 0xA, 0xE, 0x0, 0x0, 0x8, 0x5, 0x5,
-        // block 1, y = w / 0.5: 6, 3, 0.25->0, 0.75->1, -6, 4, 0, 1
-        0x7, 0x5, 0x0, 0x2, 0xF, 0x6, 0x0, 0x2,
-        // 2, 5->4 (tie to even), 0.5, zeros
-        0x4, 0x6, 0x1, 0x0, 0x0, 0x0, 0x0, 0x0};
+    EXPECT_EQ(q.scales[0], 0x7E);           // 448
+    EXPECT_EQ(q.scales[1], 0x30);           // 0.5
+    const std::vector<std::uint8_t> want = {// block 0, y = w / 448: 0.25->0, 0.75->1, 1.25->1, 1.75->2, 2.5->2, 3.5->4, 5->4, 6->6
+                                            0x0, 0x2, 0x2, 0x4, 0x4, 0x6, 0x6, 0x7,
+                                            // -0.25->-0 (sign from y < 0), -0.75->-1, -5->-4, -0.0->+0 (ModelOpt), 0.1->0, -0.1->-0, 2.9->3, 3.1->3
+                                            0x8, 0xA, 0xE, 0x0, 0x0, 0x8, 0x5, 0x5,
+                                            // block 1, y = w / 0.5: 6, 3, 0.25->0, 0.75->1, -6, 4, 0, 1
+                                            0x7, 0x5, 0x0, 0x2, 0xF, 0x6, 0x0, 0x2,
+                                            // 2, 5->4 (tie to even), 0.5, zeros
+                                            0x4, 0x6, 0x1, 0x0, 0x0, 0x0, 0x0, 0x0};
     EXPECT_EQ(unpacked_codes(q), want);
     // packing: element 2j in the low nibble
     EXPECT_EQ(q.codes[0], 0x20);
@@ -65,9 +63,9 @@ TEST(Nvfp4Weight, ScaleRoundingZeroAndTinyBlocks) {
     std::vector<float> w(64, 0.0f);
     w[0] = 2688.0f;
     w[16] = 100.0f;
-    w[17] = -50.0f;   // 50 / 16 = 3.125 -> 3 (0xD with sign)
-    w[48] = 1e-6f;    // 1e-6 * 512 = 5.12e-4 -> 0
-    w[49] = 0.004f;   // 0.004 * 512 = 2.048 -> 2 (0x4)
+    w[17] = -50.0f;  // 50 / 16 = 3.125 -> 3 (0xD with sign)
+    w[48] = 1e-6f;   // 1e-6 * 512 = 5.12e-4 -> 0
+    w[49] = 0.004f;  // 0.004 * 512 = 2.048 -> 2 (0x4)
     const auto q = mf::quantize_weight<mf::nvfp4>(w, 1, 64);
     EXPECT_EQ(q.scales[1], 0x58);
     EXPECT_EQ(mn::e4m3::decode(0x58), 16.0f);
@@ -178,9 +176,9 @@ TEST(MxQuantize, BlockElementsAndPacking) {
     // amax 6 -> even: 6 = 1.5 * 2^2, below 1.75 -> E = 2 - 2 = 0, scale 1: elements round as E2M1.
     std::vector<float> w(32, 0.0f);
     w[0] = 6.0f;
-    w[1] = 0.75f;   // tie 0.5 / 1 -> 1
-    w[2] = -2.5f;   // tie 2 / 3 -> 2
-    w[3] = 5.5f;    // 4 / 6 -> 6
+    w[1] = 0.75f;  // tie 0.5 / 1 -> 1
+    w[2] = -2.5f;  // tie 2 / 3 -> 2
+    w[3] = 5.5f;   // 4 / 6 -> 6
     const auto q = mf::quantize_weight<mf::mxfp4>(w, 1, 32);
     EXPECT_EQ(q.scales[0], 127);
     const auto codes = unpacked_codes(q);

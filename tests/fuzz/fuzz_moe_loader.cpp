@@ -70,14 +70,10 @@ namespace {
 template <class F, class A>
 using emulated_moe = moe_kernel<F, A, layout::stored, backend::emulation>;
 constexpr moe_kernel_entry fuzz_moe_table[] = {
-    make_moe_entry<emulated_moe<format::nvfp4, activation::aq>>(),
-    make_moe_entry<emulated_moe<format::nvfp4, activation::a16>>(),
-    make_moe_entry<emulated_moe<format::mxfp4, activation::aq>>(),
-    make_moe_entry<emulated_moe<format::mxfp4, activation::a16>>(),
-    make_moe_entry<emulated_moe<format::mxfp6_e2m3, activation::aq>>(),
-    make_moe_entry<emulated_moe<format::mxfp6_e2m3, activation::a16>>(),
-    make_moe_entry<emulated_moe<format::mxfp6_e3m2, activation::aq>>(),
-    make_moe_entry<emulated_moe<format::mxfp6_e3m2, activation::a16>>(),
+    make_moe_entry<emulated_moe<format::nvfp4, activation::aq>>(),      make_moe_entry<emulated_moe<format::nvfp4, activation::a16>>(),
+    make_moe_entry<emulated_moe<format::mxfp4, activation::aq>>(),      make_moe_entry<emulated_moe<format::mxfp4, activation::a16>>(),
+    make_moe_entry<emulated_moe<format::mxfp6_e2m3, activation::aq>>(), make_moe_entry<emulated_moe<format::mxfp6_e2m3, activation::a16>>(),
+    make_moe_entry<emulated_moe<format::mxfp6_e3m2, activation::aq>>(), make_moe_entry<emulated_moe<format::mxfp6_e3m2, activation::a16>>(),
 };
 }  // namespace
 std::span<const moe_kernel_entry> moe_kernel_table() noexcept { return fuzz_moe_table; }
@@ -109,9 +105,9 @@ const fs::path& folder() {
         // $TMPDIR, else /dev/shm (files rewritten thousands of times a second are best kept in memory)
         std::error_code ec;
         const char* tmpdir = std::getenv("TMPDIR");
-        const fs::path base = tmpdir != nullptr && *tmpdir != '\0'         ? fs::path(tmpdir)
+        const fs::path base = tmpdir != nullptr && *tmpdir != '\0'                                  ? fs::path(tmpdir)
                               : fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm")
-                                                                                                  : fs::temp_directory_path();
+                                                                                                    : fs::temp_directory_path();
         std::string tmpl = (base / "microscale-fuzz-moe.XXXXXX").string();
         if (::mkdtemp(tmpl.data()) == nullptr) {
             std::perror("fuzz_moe_loader: mkdtemp");
@@ -159,14 +155,16 @@ struct convention {
     }
 };
 
-void expect_stored(const mc::checkpoint_reader& r, const std::string& name, const std::vector<std::int64_t>& shape, bool codes,
-                   const convention& c) {
+void expect_stored(const mc::checkpoint_reader& r, const std::string& name, const std::vector<std::int64_t>& shape, bool codes, const convention& c) {
     const mc::tensor_info* t = r.tensors().find(name);
     if (t == nullptr) loader_bug("layer loaded without tensor '" + name + "'");
     const bool dtype_ok = codes ? t->dtype == mc::st_dtype::U8 : c.scale_dtype(t->dtype);
     if (t->shape != shape || !dtype_ok)
         loader_bug("layer loaded with tensor '" + name + "' " + std::string(mc::dtype_name(t->dtype)) + " " + t->shape_string() + ", expected " +
-                   (codes ? "U8" : c.format == "nvfp4" ? "F8_E4M3/U8" : "U8/F8_E8M0") + " " + shape_text(shape));
+                   (codes                 ? "U8"
+                    : c.format == "nvfp4" ? "F8_E4M3/U8"
+                                          : "U8/F8_E8M0") +
+                   " " + shape_text(shape));
 }
 
 void expect_optional(const mc::checkpoint_reader& r, const std::string& name, const std::vector<std::int64_t>& shape) {
@@ -298,7 +296,9 @@ void fuzz_layer(const mc::checkpoint_reader& reader, const std::string& prefix, 
     so.forced_backend = "emulation";
     std::unique_ptr<ms::moe_layer> layer;
     mc::fusion_report report;
-    if (!expected("load_moe_layer", [&] { layer = reader.load_moe_layer(prefix, ms::dtype::bf16, so, &report); }, true)) return;
+    if (!expected(
+            "load_moe_layer", [&] { layer = reader.load_moe_layer(prefix, ms::dtype::bf16, so, &report); }, true))
+        return;
     if (layer == nullptr) loader_bug(prefix + ": load_moe_layer returned null");
     if (layer->experts() != info.experts || layer->hidden() != info.hidden || layer->intermediate() != info.intermediate)
         loader_bug(prefix + ": the layer's E, K, I disagree with describe_moe");
@@ -325,12 +325,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const fs::path& dir = folder();
     const int config_file = options & 3;
     const fs::path hf = dir / "hf_quant_config.json", cfg = dir / "config.json", st = dir / "model.safetensors";
-    if (config_file == 0) put(hf, rest.first(config_size));
-    else drop(hf);
-    if (config_file == 1) put(cfg, rest.first(config_size));
-    else drop(cfg);
-    if (nul != nullptr) put(st, rest.subspan(config_size + 1));
-    else drop(st);
+    if (config_file == 0)
+        put(hf, rest.first(config_size));
+    else
+        drop(hf);
+    if (config_file == 1)
+        put(cfg, rest.first(config_size));
+    else
+        drop(cfg);
+    if (nul != nullptr)
+        put(st, rest.subspan(config_size + 1));
+    else
+        drop(st);
 
     std::unique_ptr<mc::checkpoint_reader> reader;
     if (!expected("checkpoint_reader", [&] { reader = std::make_unique<mc::checkpoint_reader>(dir); })) return 0;

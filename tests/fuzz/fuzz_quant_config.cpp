@@ -22,8 +22,8 @@ namespace mc = microscale::checkpoint;
 namespace {
 
 constexpr std::string_view known_schemes[] = {
-    "w_nvfp4_a_nvfp4", "w_nvfp4",      "w_mxfp4",      "w_mxfp4_a_mxfp4",         "w_mxfp6_e2m3",
-    "w_mxfp6_e2m3_a_mxfp6_e2m3",       "w_mxfp6_e3m2", "w_mxfp6_e3m2_a_mxfp6_e3m2",
+    "w_nvfp4_a_nvfp4",           "w_nvfp4", "w_mxfp4", "w_mxfp4_a_mxfp4", "w_mxfp6_e2m3", "w_mxfp6_e2m3_a_mxfp6_e2m3", "w_mxfp6_e3m2",
+    "w_mxfp6_e3m2_a_mxfp6_e3m2",
 };
 
 [[noreturn]] void parser_bug(const std::string& what) {
@@ -31,16 +31,13 @@ constexpr std::string_view known_schemes[] = {
     std::abort();
 }
 
-bool known_scheme(const std::string& s) {
-    return std::find(std::begin(known_schemes), std::end(known_schemes), s) != std::end(known_schemes);
-}
+bool known_scheme(const std::string& s) { return std::find(std::begin(known_schemes), std::end(known_schemes), s) != std::end(known_schemes); }
 
 // Module names the layer rules are asked about: plain, fused (qkv_proj / gate_up_proj resolve
 // through their shards), top-level, and degenerate ones.
 constexpr const char* module_names[] = {
-    "model.layers.0.self_attn.qkv_proj", "model.layers.0.self_attn.q_proj", "lm_head",
-    "model.layers.3.mlp.gate_up_proj",   "model.layers.1.mlp.down_proj",    "model.layers.0.mlp.gate",
-    "x",                                 "",
+    "model.layers.0.self_attn.qkv_proj", "model.layers.0.self_attn.q_proj", "lm_head", "model.layers.3.mlp.gate_up_proj",
+    "model.layers.1.mlp.down_proj",      "model.layers.0.mlp.gate",         "x",       "",
 };
 
 void resolve(const mc::quant_config& c, const std::string& name) {

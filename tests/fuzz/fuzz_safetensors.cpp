@@ -28,15 +28,14 @@ namespace {
     std::fprintf(stderr, "parser bug: %s", what);
     if (t != nullptr)
         std::fprintf(stderr, " (tensor '%s', %s, shape %s, data_offsets [%llu, %llu])", t->name.c_str(),
-                     std::string(mc::dtype_name(t->dtype)).c_str(), t->shape_string().c_str(),
-                     static_cast<unsigned long long>(t->begin), static_cast<unsigned long long>(t->end));
+                     std::string(mc::dtype_name(t->dtype)).c_str(), t->shape_string().c_str(), static_cast<unsigned long long>(t->begin),
+                     static_cast<unsigned long long>(t->end));
     std::fputc('\n', stderr);
     std::abort();
 }
 
 /// Bytes [offset, offset + count) of the file; aborts if they are not all inside it.
-std::span<const std::byte> checked_subspan(std::span<const std::byte> file, std::uint64_t offset, std::uint64_t count,
-                                           const mc::tensor_info& t) {
+std::span<const std::byte> checked_subspan(std::span<const std::byte> file, std::uint64_t offset, std::uint64_t count, const mc::tensor_info& t) {
     std::uint64_t end = 0;
     if (__builtin_add_overflow(offset, count, &end) || end > file.size()) parser_bug("tensor bytes outside the file", &t);
     return file.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(count));
@@ -112,8 +111,7 @@ void check(std::span<const std::byte> file, const mc::safetensors_header& h) {
         }
         if (t.numel() != numel) parser_bug("numel() disagrees", &t);
         std::uint64_t want = 0;
-        if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel), mc::dtype_size(t.dtype), &want))
-            parser_bug("byte count overflows", &t);
+        if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel), mc::dtype_size(t.dtype), &want)) parser_bug("byte count overflows", &t);
         if (t.end - t.begin != want) parser_bug("end - begin is not numel * dtype size", &t);
         (void)t.shape_string();
         (void)mc::is_floating(t.dtype);

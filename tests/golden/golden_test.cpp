@@ -127,8 +127,7 @@ void check_mx_file(const std::string& file, const std::string& element, bool has
                 for (int i = 0; i < 32; ++i) {
                     const std::size_t j = static_cast<std::size_t>(r * k + b * 32 + i);
                     if (has_codes && codes[i] != golden_codes[j]) ++mismatches;
-                    const float ours = ms::round_to(activation_dtype(xt.dtype),
-                                                    F::element::decode(codes[i]) * mf::mx_rules::dequant_factor(s));
+                    const float ours = ms::round_to(activation_dtype(xt.dtype), F::element::decode(codes[i]) * mf::mx_rules::dequant_factor(s));
                     if (ours != x_dq[j]) ++mismatches;  // value equality: -0 == +0
                     if (signed_zero_in_dq && std::signbit(ours) != std::signbit(x_dq[j])) ++mismatches;
                 }

@@ -28,14 +28,12 @@ TEST(BackendHook, TheBackendsValueCheckReplacesTheHostScan) {
     const random_weight rw = make_random_weight<F>(n, k, 3);
     std::vector<float> x(static_cast<std::size_t>(k), 0.5f), y(static_cast<std::size_t>(n));
     x[5] = std::numeric_limits<float>::quiet_NaN();
-    EXPECT_THROW(Host::apply(Host::prepare(rw.weight), {x.data(), dtype::f32, 1, k}, {y.data(), dtype::f32, 1, n}),
-                 std::invalid_argument);
+    EXPECT_THROW(Host::apply(Host::prepare(rw.weight), {x.data(), dtype::f32, 1, k}, {y.data(), dtype::f32, 1, n}), std::invalid_argument);
     checking_backend::checks = 0;
     Own::apply(Own::prepare(rw.weight), {x.data(), dtype::f32, 1, k}, {y.data(), dtype::f32, 1, n});  // not scanned
     EXPECT_EQ(checking_backend::checks, 1);
     // shapes are still checked by linear_kernel itself, before the hook
-    EXPECT_THROW(Own::apply(Own::prepare(rw.weight), {x.data(), dtype::f32, 1, k - 1}, {y.data(), dtype::f32, 1, n}),
-                 std::invalid_argument);
+    EXPECT_THROW(Own::apply(Own::prepare(rw.weight), {x.data(), dtype::f32, 1, k - 1}, {y.data(), dtype::f32, 1, n}), std::invalid_argument);
     EXPECT_EQ(checking_backend::checks, 1);
 }
 

@@ -43,9 +43,8 @@ protected:
         return bytes;
     }
 
-    static std::vector<std::uint8_t> run(const typename Kernel::prepared& p, const std::vector<std::uint8_t>& x,
-                                         std::int64_t m, const problem& pr, const std::vector<float>* bias,
-                                         int threads = 0) {
+    static std::vector<std::uint8_t> run(const typename Kernel::prepared& p, const std::vector<std::uint8_t>& x, std::int64_t m, const problem& pr,
+                                         const std::vector<float>* bias, int threads = 0) {
         std::vector<std::uint8_t> y(static_cast<std::size_t>(m * pr.n) * dtype_size(pr.type), 0xCD);
         const const_matrix_view xv{x.data(), pr.type, m, pr.k};
         const matrix_view yv{y.data(), pr.type, m, pr.n};
@@ -57,8 +56,8 @@ protected:
     }
 
     void check(const problem& pr, std::uint32_t seed) {
-        SCOPED_TRACE(::testing::Message() << Kernel::name << " M=" << pr.m << " N=" << pr.n << " K=" << pr.k
-                                          << " " << dtype_name(pr.type) << (pr.bias ? " +bias" : ""));
+        SCOPED_TRACE(::testing::Message() << Kernel::name << " M=" << pr.m << " N=" << pr.n << " K=" << pr.k << " " << dtype_name(pr.type)
+                                          << (pr.bias ? " +bias" : ""));
         random_weight rw = make_random_weight<F>(pr.n, pr.k, seed);
         const std::vector<std::uint8_t> x = make_x(pr.m, pr.k, pr.type, seed + 1);
         std::vector<float> bias(static_cast<std::size_t>(pr.n));
@@ -97,8 +96,8 @@ protected:
                 const double got = load_element(y.data(), pr.type, m * pr.n + n);
                 const double bound = accumulation_bound(pr.k, sum_abs * (1 + 1e-12), exact, pr.type);
                 if (!(std::fabs(got - exact) <= bound) && failures++ < 5) {
-                    ADD_FAILURE() << "y[" << m << ", " << n << "] = " << got << ", exact " << exact
-                                  << ", error " << std::fabs(got - exact) << " > bound " << bound;
+                    ADD_FAILURE() << "y[" << m << ", " << n << "] = " << got << ", exact " << exact << ", error " << std::fabs(got - exact)
+                                  << " > bound " << bound;
                 }
             }
         }
@@ -136,7 +135,9 @@ protected:
 
 struct kernel_names {
     template <class T>
-    static std::string GetName(int) { return std::string(T::name); }
+    static std::string GetName(int) {
+        return std::string(T::name);
+    }
 };
 
 using linear_types = boost::mp11::mp_rename<linear_kernel_types, ::testing::Types>;
@@ -165,11 +166,9 @@ TYPED_TEST(LinearSweep, RejectsBadInput) {
     const auto p = Kernel::prepare(rw.weight);
     std::vector<float> x(static_cast<std::size_t>(2 * rw.weight.cols), 1.0f), y(16);
     // wrong K
-    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols - 1}, {y.data(), dtype::f32, 2, 8}),
-                 std::invalid_argument);
+    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols - 1}, {y.data(), dtype::f32, 2, 8}), std::invalid_argument);
     // wrong output dtype
-    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols}, {y.data(), dtype::bf16, 2, 8}),
-                 std::invalid_argument);
+    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols}, {y.data(), dtype::bf16, 2, 8}), std::invalid_argument);
     // NaN and inf activations are named
     x[5] = std::nanf("");
     try {
@@ -179,8 +178,7 @@ TYPED_TEST(LinearSweep, RejectsBadInput) {
         EXPECT_NE(std::string(e.what()).find("x[0, 5] is NaN"), std::string::npos) << e.what();
     }
     x[5] = INFINITY;
-    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols}, {y.data(), dtype::f32, 2, 8}),
-                 std::invalid_argument);
+    EXPECT_THROW(Kernel::apply(p, {x.data(), dtype::f32, 2, rw.weight.cols}, {y.data(), dtype::f32, 2, 8}), std::invalid_argument);
     // a malformed weight: truncated codes, NaN scale, wrong format, K not a multiple of the block
     quantized_weight bad = rw.weight;
     bad.codes.pop_back();

@@ -10,8 +10,8 @@
 // a bound derived stage by stage from numeric::accumulation_bound (see the oracle below).
 #include <gtest/gtest.h>
 
-#include <boost/mp11/algorithm.hpp>
 #include <algorithm>
+#include <boost/mp11/algorithm.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -111,7 +111,8 @@ std::vector<float> reference_loop(moe_weights w, const std::vector<float>& x, st
             const std::int32_t e = r.ids[static_cast<std::size_t>(t * top_k + j)];
             if (e < 0) continue;
             const float weight = r.weights[static_cast<std::size_t>(t * top_k + j)];
-            for (std::int64_t c = 0; c < k; ++c) xin[static_cast<std::size_t>(c)] = x[static_cast<std::size_t>(t * k + c)] * (weight_on_input ? weight : 1.0f);
+            for (std::int64_t c = 0; c < k; ++c)
+                xin[static_cast<std::size_t>(c)] = x[static_cast<std::size_t>(t * k + c)] * (weight_on_input ? weight : 1.0f);
             const const_vector_view b13{w.w13_bias.data() + e * 2 * inter, dtype::f32, 2 * inter};
             Linear::apply(p13[static_cast<std::size_t>(e)], {xin.data(), dtype::f32, 1, k}, {gu.data(), dtype::f32, 1, 2 * inter},
                           w.w13_bias.empty() ? nullptr : &b13);
@@ -122,7 +123,8 @@ std::vector<float> reference_loop(moe_weights w, const std::vector<float>& x, st
             const const_vector_view b2{w.w2_bias.data() + e * k, dtype::f32, k};
             Linear::apply(p2[static_cast<std::size_t>(e)], {h.data(), dtype::f32, 1, inter}, {o.data(), dtype::f32, 1, k},
                           w.w2_bias.empty() ? nullptr : &b2);
-            for (std::int64_t c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += (weight_on_input ? 1.0f : weight) * o[static_cast<std::size_t>(c)];
+            for (std::int64_t c = 0; c < k; ++c)
+                acc[static_cast<std::size_t>(c)] += (weight_on_input ? 1.0f : weight) * o[static_cast<std::size_t>(c)];
         }
         std::copy(acc.begin(), acc.end(), y.begin() + t * k);
     }
@@ -170,7 +172,7 @@ constexpr double gamma_fp64(double n) noexcept {
     return nu / (1.0 - nu);
 }
 constexpr double fp32_u = 0x1p-24;
-constexpr double silu_lipschitz = 1.1;          // sup |d/dz z sigma(z)| = 1.09984 at z = 2.3994
+constexpr double silu_lipschitz = 1.1;  // sup |d/dz z sigma(z)| = 1.09984 at z = 2.3994
 constexpr double silu_fp32_relative = 5 * fp32_u;
 constexpr double silu_fp32_absolute = 1e-36;
 constexpr double fp64_elementwise = 0x1p-50;
@@ -240,8 +242,7 @@ template <class F, bool Quantized>
 class moe_oracle {
 public:
     /// input scales: nvfp4 W4A4 only, the shared (largest) ones of w13 and w2.
-    moe_oracle(const expert_set& set, float w13_input_scale, float w2_input_scale)
-        : set_(set), in13_(w13_input_scale), in2_(w2_input_scale) {
+    moe_oracle(const expert_set& set, float w13_input_scale, float w2_input_scale) : set_(set), in13_(w13_input_scale), in2_(w2_input_scale) {
         for (std::size_t e = 0; e < set.w13.size(); ++e) {
             w13_.push_back(reference_weight_values<F>(set.w13[e]));
             w2_.push_back(reference_weight_values<F>(set.w2[e]));
@@ -294,8 +295,8 @@ public:
     }
 
     /// The whole layer: x [T, K] (the fp32 values the kernel reads), routing [T, top_k].
-    oracle_output run(const std::vector<float>& x, std::int64_t tokens, const std::vector<std::int32_t>& ids,
-                      const std::vector<float>& router, std::int64_t top_k, bool weight_on_input, dtype out_type) const {
+    oracle_output run(const std::vector<float>& x, std::int64_t tokens, const std::vector<std::int32_t>& ids, const std::vector<float>& router,
+                      std::int64_t top_k, bool weight_on_input, dtype out_type) const {
         const std::int64_t k = set_.weights.hidden, inter = set_.weights.intermediate;
         oracle_output res;
         res.y.assign(static_cast<std::size_t>(tokens * k), 0.0);
@@ -311,7 +312,8 @@ public:
                 ++terms;
                 const float wr = router[static_cast<std::size_t>(t * top_k + j)];
                 for (std::int64_t c = 0; c < k; ++c)
-                    xin[static_cast<std::size_t>(c)] = weight_on_input ? x[static_cast<std::size_t>(t * k + c)] * wr : x[static_cast<std::size_t>(t * k + c)];
+                    xin[static_cast<std::size_t>(c)] =
+                        weight_on_input ? x[static_cast<std::size_t>(t * k + c)] * wr : x[static_cast<std::size_t>(t * k + c)];
                 const hidden_values hv = hidden(xin, e);
                 res.h_elements += static_cast<std::size_t>(inter);
                 if constexpr (Quantized) {
@@ -336,7 +338,8 @@ public:
                         o += bv;
                         sum_abs += std::fabs(bv);
                     }
-                    const double eo = spread + accumulation_bound(inter, sum_abs, o, dtype::f32) + gamma_fp64(static_cast<double>(inter + 2)) * sum_abs;
+                    const double eo =
+                        spread + accumulation_bound(inter, sum_abs, o, dtype::f32) + gamma_fp64(static_cast<double>(inter + 2)) * sum_abs;
                     y[static_cast<std::size_t>(c)] += w_eff * o;
                     s_abs[static_cast<std::size_t>(c)] += std::fabs(w_eff) * (std::fabs(o) + eo);
                     p[static_cast<std::size_t>(c)] += std::fabs(w_eff) * eo;
@@ -408,7 +411,9 @@ class MoeSweep : public ::testing::Test {};
 
 struct kernel_names {
     template <class T>
-    static std::string GetName(int) { return std::string(T::name); }
+    static std::string GetName(int) {
+        return std::string(T::name);
+    }
 };
 using moe_types = boost::mp11::mp_rename<moe_kernel_types, ::testing::Types>;
 TYPED_TEST_SUITE(MoeSweep, moe_types, kernel_names);
@@ -490,9 +495,8 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
         dtype type;
         bool weight_on_input;
     };
-    const oracle_case cases[] = {{1, 1, 1, false, dtype::f32, false},  {1, 2, 7, true, dtype::f32, false},
-                                 {8, 1, 64, false, dtype::f32, false}, {8, 2, 64, true, dtype::f32, false},
-                                 {8, 4, 33, false, dtype::f32, false}, {8, 1, 16, true, dtype::f32, true},
+    const oracle_case cases[] = {{1, 1, 1, false, dtype::f32, false}, {1, 2, 7, true, dtype::f32, false},   {8, 1, 64, false, dtype::f32, false},
+                                 {8, 2, 64, true, dtype::f32, false}, {8, 4, 33, false, dtype::f32, false}, {8, 1, 16, true, dtype::f32, true},
                                  {8, 2, 24, true, dtype::bf16, false}};
     double worst_f32 = 0, worst_bf16 = 0, widest = 0;
     std::size_t outputs = 0, ambiguous = 0, h_elements = 0;
@@ -577,9 +581,10 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
         ambiguous += want.ambiguous;
         h_elements += want.h_elements;
     }
-    std::printf("[  oracle  ] %s: worst |y - oracle| / bound: fp32 output %.3g, bf16 output %.3g (%zu outputs); fp32: largest bound / "
-                "max|y| = %.2g; %zu of %zu h elements within their fp32 error of a QDQ boundary\n",
-                std::string(Kernel::name).c_str(), worst_f32, worst_bf16, outputs, widest, ambiguous, h_elements);
+    std::printf(
+        "[  oracle  ] %s: worst |y - oracle| / bound: fp32 output %.3g, bf16 output %.3g (%zu outputs); fp32: largest bound / "
+        "max|y| = %.2g; %zu of %zu h elements within their fp32 error of a QDQ boundary\n",
+        std::string(Kernel::name).c_str(), worst_f32, worst_bf16, outputs, widest, ambiguous, h_elements);
 }
 
 TYPED_TEST(MoeSweep, RouterWeightOnInputActivationDtypesAndErrors) {

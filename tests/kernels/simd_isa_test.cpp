@@ -3,10 +3,10 @@
 // against the emulation kernel of the same policies. Tiers the CPU lacks are reported as skipped.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <boost/mp11/algorithm.hpp>
 #include <cmath>
 #include <cstdlib>
-#include <bit>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -34,7 +34,9 @@ class SimdTiers : public ::testing::Test {};
 
 struct kernel_names {
     template <class T>
-    static std::string GetName(int) { return std::string(T::name); }
+    static std::string GetName(int) {
+        return std::string(T::name);
+    }
 };
 TYPED_TEST_SUITE(SimdTiers, simd_types, kernel_names);
 
@@ -127,8 +129,9 @@ TEST(SimdTiers, PackedLayoutDecodesToTheWeightCodes) {
         for (std::int64_t row = 0; row < 37; ++row)
             for (std::int64_t kk = 0; kk < rw.weight.cols; ++kk) {
                 const auto* chunk = packed.codes.data() + ((row / 16) * packed.quads + kk / 4) * si::quad_bytes(packed.element);
-                ASSERT_EQ(si::scalar_decoder<xsimd::default_arch>::code(c.element, c.compute, chunk, static_cast<int>(row % 16), static_cast<int>(kk % 4)),
-                          rw.codes[static_cast<std::size_t>(row * rw.weight.cols + kk)])
+                ASSERT_EQ(
+                    si::scalar_decoder<xsimd::default_arch>::code(c.element, c.compute, chunk, static_cast<int>(row % 16), static_cast<int>(kk % 4)),
+                    rw.codes[static_cast<std::size_t>(row * rw.weight.cols + kk)])
                     << F::name << " row " << row << " k " << kk;
             }
     };
@@ -167,8 +170,10 @@ void check_vector_quantizer(format::mx_scale_rule rule) {
             if (rng() % 89 == 0) v = -0.0f;
             x[static_cast<std::size_t>(r * k + i)] = v;
         }
-        if (r % 7 == 0) std::fill_n(x.begin() + r * k, F::block_size, 0.0f);               // a zero block
-        if (r % 11 == 0) for (int i = 0; i < F::block_size; ++i) x[static_cast<std::size_t>(r * k + F::block_size + i)] = 1e-30f * static_cast<float>(i);  // a tiny block
+        if (r % 7 == 0) std::fill_n(x.begin() + r * k, F::block_size, 0.0f);  // a zero block
+        if (r % 11 == 0)
+            for (int i = 0; i < F::block_size; ++i)
+                x[static_cast<std::size_t>(r * k + F::block_size + i)] = 1e-30f * static_cast<float>(i);  // a tiny block
     }
     typename rules::activation_params params{};
     float g = 1.0f;

@@ -24,11 +24,11 @@ std::vector<std::uint8_t> random_scales(std::int64_t n, std::uint32_t seed) {
 std::vector<std::uint8_t> swizzle_by_reshapes(const std::vector<std::uint8_t>& s, std::int64_t rows, std::int64_t cols) {
     const std::int64_t row_tiles = (rows + 127) / 128, col_tiles = (cols + 3) / 4;
     std::vector<std::uint8_t> out;
-    for (std::int64_t rt = 0; rt < row_tiles; ++rt)            // nR
-        for (std::int64_t ct = 0; ct < col_tiles; ++ct)        // nC (permuted before the 128 rows)
-            for (std::int64_t i = 0; i < 32; ++i)              // transpose(1, 2): the 32 comes first
-                for (std::int64_t j = 0; j < 4; ++j)           // then the 4 row groups of 32
-                    for (std::int64_t c = 0; c < 4; ++c) {     // then the 4 columns
+    for (std::int64_t rt = 0; rt < row_tiles; ++rt)         // nR
+        for (std::int64_t ct = 0; ct < col_tiles; ++ct)     // nC (permuted before the 128 rows)
+            for (std::int64_t i = 0; i < 32; ++i)           // transpose(1, 2): the 32 comes first
+                for (std::int64_t j = 0; j < 4; ++j)        // then the 4 row groups of 32
+                    for (std::int64_t c = 0; c < 4; ++c) {  // then the 4 columns
                         const std::int64_t r = rt * 128 + j * 32 + i, col = ct * 4 + c;
                         out.push_back(r < rows && col < cols ? s[static_cast<std::size_t>(r * cols + col)] : 0);
                     }
@@ -38,8 +38,7 @@ std::vector<std::uint8_t> swizzle_by_reshapes(const std::vector<std::uint8_t>& s
 }  // namespace
 
 TEST(SwizzledLayout, MatchesTheReshapeDefinition) {
-    for (const auto& [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{
-             {1, 1}, {128, 4}, {136, 5}, {300, 13}, {64, 8}, {129, 3}}) {
+    for (const auto& [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {128, 4}, {136, 5}, {300, 13}, {64, 8}, {129, 3}}) {
         const auto s = random_scales(rows * cols, static_cast<std::uint32_t>(rows * 31 + cols));
         const auto packed = ml::pack_scales<ml::swizzled_128x4>(s, rows, cols);
         EXPECT_EQ(packed, swizzle_by_reshapes(s, rows, cols)) << rows << "x" << cols;

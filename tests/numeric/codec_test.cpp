@@ -30,16 +30,13 @@ double reference_decode(std::uint32_t code) {
     const std::uint32_t magnitude = code & ((1u << (m + e)) - 1u);
     double value;
     if (magnitude > Codec::max_finite_code) {
-        value = (Codec::has_inf && magnitude == Codec::max_finite_code + 1u)
-                    ? std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::quiet_NaN();
+        value = (Codec::has_inf && magnitude == Codec::max_finite_code + 1u) ? std::numeric_limits<double>::infinity()
+                                                                             : std::numeric_limits<double>::quiet_NaN();
     } else {
         const std::uint32_t exponent_field = magnitude >> m;
         const std::uint32_t mantissa = magnitude & ((1u << m) - 1u);
-        value = exponent_field == 0
-                    ? std::ldexp(static_cast<double>(mantissa), 1 - Codec::bias - m)
-                    : std::ldexp(1.0 + std::ldexp(static_cast<double>(mantissa), -m),
-                                 static_cast<int>(exponent_field) - Codec::bias);
+        value = exponent_field == 0 ? std::ldexp(static_cast<double>(mantissa), 1 - Codec::bias - m)
+                                    : std::ldexp(1.0 + std::ldexp(static_cast<double>(mantissa), -m), static_cast<int>(exponent_field) - Codec::bias);
     }
     return negative ? -value : value;
 }
@@ -118,8 +115,7 @@ std::vector<float> all_16_bit_patterns_as_float(bool bf16) {
     std::vector<float> out;
     out.reserve(65536);
     for (std::uint32_t bits = 0; bits < 65536; ++bits) {
-        out.push_back(bf16 ? ms::bf16::decode(static_cast<std::uint16_t>(bits))
-                           : ms::fp16::decode(static_cast<std::uint16_t>(bits)));
+        out.push_back(bf16 ? ms::bf16::decode(static_cast<std::uint16_t>(bits)) : ms::fp16::decode(static_cast<std::uint16_t>(bits)));
     }
     return out;
 }
@@ -149,16 +145,14 @@ void expect_encodes_like_references(const std::vector<float>& inputs, const char
         const std::uint32_t got = Codec::encode(x);
         const std::uint32_t want = reference(x);
         if (got != want && failures++ < 10) {
-            ADD_FAILURE() << Codec::name << " " << what << ": encode(" << x << " = 0x" << std::hex
-                          << std::bit_cast<std::uint32_t>(x) << ") = 0x" << got << ", reference 0x"
-                          << want;
+            ADD_FAILURE() << Codec::name << " " << what << ": encode(" << x << " = 0x" << std::hex << std::bit_cast<std::uint32_t>(x) << ") = 0x"
+                          << got << ", reference 0x" << want;
         }
         if (cuda) {
             const std::uint32_t nvidia = microscale::test::cuda::encode(Codec::name, x);
             if (got != nvidia && failures++ < 10) {
-                ADD_FAILURE() << Codec::name << " " << what << ": encode(" << x << " = 0x"
-                              << std::hex << std::bit_cast<std::uint32_t>(x) << ") = 0x" << got
-                              << ", CUDA 0x" << nvidia;
+                ADD_FAILURE() << Codec::name << " " << what << ": encode(" << x << " = 0x" << std::hex << std::bit_cast<std::uint32_t>(x) << ") = 0x"
+                              << got << ", CUDA 0x" << nvidia;
             }
         }
     }
@@ -175,7 +169,9 @@ using RoundingCodecs = ::testing::Types<ms::e2m1, ms::e2m3, ms::e3m2, ms::e4m3, 
 class CodecNames {
 public:
     template <class T>
-    static std::string GetName(int) { return std::string(T::name); }
+    static std::string GetName(int) {
+        return std::string(T::name);
+    }
 };
 TYPED_TEST_SUITE(RoundingCodec, RoundingCodecs, CodecNames);
 
@@ -198,28 +194,22 @@ TYPED_TEST(RoundingCodec, EveryCodeDecodesToItsDefinition) {
             if (std::isnan(nvidia)) {
                 EXPECT_TRUE(std::isnan(got)) << "code " << code;
             } else {
-                EXPECT_EQ(std::bit_cast<std::uint32_t>(got), std::bit_cast<std::uint32_t>(nvidia))
-                    << "code " << code << " CUDA " << nvidia;
+                EXPECT_EQ(std::bit_cast<std::uint32_t>(got), std::bit_cast<std::uint32_t>(nvidia)) << "code " << code << " CUDA " << nvidia;
             }
         }
     }
 }
 
-TYPED_TEST(RoundingCodec, EncodesEveryBf16Pattern) {
-    expect_encodes_like_references<TypeParam>(all_16_bit_patterns_as_float(true), "bf16 patterns");
-}
+TYPED_TEST(RoundingCodec, EncodesEveryBf16Pattern) { expect_encodes_like_references<TypeParam>(all_16_bit_patterns_as_float(true), "bf16 patterns"); }
 
 TYPED_TEST(RoundingCodec, EncodesEveryFp16Pattern) {
     expect_encodes_like_references<TypeParam>(all_16_bit_patterns_as_float(false), "fp16 patterns");
 }
 
-TYPED_TEST(RoundingCodec, EncodesMidpointsAndNeighbours) {
-    expect_encodes_like_references<TypeParam>(interesting_inputs<TypeParam>(), "midpoints");
-}
+TYPED_TEST(RoundingCodec, EncodesMidpointsAndNeighbours) { expect_encodes_like_references<TypeParam>(interesting_inputs<TypeParam>(), "midpoints"); }
 
 TYPED_TEST(RoundingCodec, EncodesAMillionRandomFloats) {
-    expect_encodes_like_references<TypeParam>(random_inputs(20261121u, TypeParam::max_finite()),
-                                              "random");
+    expect_encodes_like_references<TypeParam>(random_inputs(20261121u, TypeParam::max_finite()), "random");
 }
 
 TYPED_TEST(RoundingCodec, RoundTripsEveryNonNanCode) {
@@ -281,8 +271,7 @@ TEST(RoundingCodecValues, PublishedMaxima) {
     EXPECT_EQ(ms::e2m1::encode(3.5f), 6u);
     EXPECT_EQ(ms::e2m1::encode(5.0f), 6u);
     EXPECT_EQ(ms::e2m1::encode(5.0001f), 7u);
-    static_assert(ms::e4m3::encode(448.0f) == 0x7E && ms::e4m3::encode(464.0f) == 0x7E,
-                  "encode is usable in constant expressions");
+    static_assert(ms::e4m3::encode(448.0f) == 0x7E && ms::e4m3::encode(464.0f) == 0x7E, "encode is usable in constant expressions");
 }
 
 // ---- E8M0 --------------------------------------------------------------------------------------
@@ -303,14 +292,12 @@ void expect_e8m0_like_references(const std::vector<float>& inputs, const char* w
     for (const float x : inputs) {
         const std::uint32_t got = ms::e8m0::encode(x);
         if (got != reference_e8m0(x) && failures++ < 10) {
-            ADD_FAILURE() << "e8m0 " << what << ": encode(" << x << ") = " << got << ", reference "
-                          << reference_e8m0(x);
+            ADD_FAILURE() << "e8m0 " << what << ": encode(" << x << ") = " << got << ", reference " << reference_e8m0(x);
         }
         if (microscale::test::cuda::available()) {
             const std::uint32_t nvidia = microscale::test::cuda::encode("e8m0", x);
             if (got != nvidia && failures++ < 10) {
-                ADD_FAILURE() << "e8m0 " << what << ": encode(" << x << ") = " << got << ", CUDA "
-                              << nvidia;
+                ADD_FAILURE() << "e8m0 " << what << ": encode(" << x << ") = " << got << ", CUDA " << nvidia;
             }
         }
     }
@@ -447,8 +434,7 @@ TEST(AccumulationBound, HandDerivedValues) {
     EXPECT_DOUBLE_EQ(ms::accumulation_bound(100, 2.0, 1.0, microscale::dtype::f32, 4), ms::gamma_fp32(104) * 2.0 + 0x1p-149);
     // bf16 output adds half an ulp relative: 2^-8 * (|exact| + fp32 part) + 2^-133
     const double fp32_part = ms::gamma_fp32(20) * 8.0;
-    EXPECT_DOUBLE_EQ(ms::accumulation_bound(16, 8.0, -3.0, microscale::dtype::bf16, 4),
-                     fp32_part + 0x1p-8 * (3.0 + fp32_part) + 0x1p-133);
+    EXPECT_DOUBLE_EQ(ms::accumulation_bound(16, 8.0, -3.0, microscale::dtype::bf16, 4), fp32_part + 0x1p-8 * (3.0 + fp32_part) + 0x1p-133);
     // a summation in fp32 of K equal terms stays inside the bound (worst-case growth)
     const int k = 1 << 20;
     float sum = 0.0f;

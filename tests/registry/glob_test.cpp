@@ -30,8 +30,7 @@ TEST(Glob, MatcherAndRegexAgreeWithTheCaseTable) {
         const bool expected = line.substr(tab2 + 1) == "1";
         EXPECT_EQ(microscale::detail::glob_match(glob, text), expected) << "glob_match('" << glob << "', '" << text << "')";
         const std::string regex = microscale::detail::glob_to_regex(glob);
-        EXPECT_EQ(std::regex_match(text, std::regex(regex)), expected)
-            << "glob_to_regex('" << glob << "') = " << regex << " on '" << text << "'";
+        EXPECT_EQ(std::regex_match(text, std::regex(regex)), expected) << "glob_to_regex('" << glob << "') = " << regex << " on '" << text << "'";
         ++cases;
     }
     EXPECT_GT(cases, 50);

@@ -18,8 +18,7 @@
 namespace ms = microscale;
 
 namespace {
-ms::selection select(const std::string& scheme, ms::selection_options options = {},
-                     ms::linear_shape shape = {1, 64, 256, ms::dtype::bf16, false}) {
+ms::selection select(const std::string& scheme, ms::selection_options options = {}, ms::linear_shape shape = {1, 64, 256, ms::dtype::bf16, false}) {
     return ms::select_kernel(scheme, shape, ms::kernel_table(), ms::scheme_aliases(), options);
 }
 }  // namespace
@@ -34,8 +33,8 @@ TEST(Registry, TableNamesAreTheCanonicalFunctionOfThePolicies) {
         EXPECT_TRUE(names.insert(std::string(e.name)).second) << "duplicate " << e.name;
     }
     // every scheme of DESIGN.md §5 is present
-    for (const char* scheme : {"w_nvfp4_a_nvfp4", "w_nvfp4", "w_mxfp4_a_mxfp4", "w_mxfp4", "w_mxfp6_e3m2_a_mxfp6_e3m2",
-                               "w_mxfp6_e3m2", "w_mxfp6_e2m3_a_mxfp6_e2m3", "w_mxfp6_e2m3"}) {
+    for (const char* scheme : {"w_nvfp4_a_nvfp4", "w_nvfp4", "w_mxfp4_a_mxfp4", "w_mxfp4", "w_mxfp6_e3m2_a_mxfp6_e3m2", "w_mxfp6_e3m2",
+                               "w_mxfp6_e2m3_a_mxfp6_e2m3", "w_mxfp6_e2m3"}) {
         EXPECT_EQ(select(scheme).scheme, scheme);
     }
 }
@@ -69,7 +68,10 @@ TEST(Registry, PriorityAndReasons) {
     // the first kernel of the scheme in manifest order wins; every other one says why not
     const ms::kernel_entry* first = nullptr;
     for (const auto& e : ms::kernel_table())
-        if (e.scheme == "w_mxfp4_a_mxfp4") { first = &e; break; }
+        if (e.scheme == "w_mxfp4_a_mxfp4") {
+            first = &e;
+            break;
+        }
     EXPECT_EQ(s.kernel, first);
     for (const auto& r : s.rejected) EXPECT_FALSE(r.reason.empty()) << r.kernel->name;
 }
@@ -149,8 +151,7 @@ TEST(Registry, AConcreteLayoutSlotMatchesOnlyWeightsStoredInIt) {
     EXPECT_EQ(native_kernel::name, "w_mxfp4.swizzled_128x4.native");
     const ms::kernel_entry table[] = {ms::make_entry<native_kernel>(), ms::make_entry<cpu_kernel>()};
     const auto pick = [&](ms::layout::layout_id stored, const ms::selection_options& o = {}) {
-        return ms::select_kernel<ms::kernel_entry>("w_mxfp4", {1, 16, 64, ms::dtype::f32, false, stored}, table,
-                                                   ms::scheme_aliases(), o);
+        return ms::select_kernel<ms::kernel_entry>("w_mxfp4", {1, 16, 64, ms::dtype::f32, false, stored}, table, ms::scheme_aliases(), o);
     };
     EXPECT_EQ(pick(ms::layout::layout_id::swizzled_128x4).kernel->name, native_kernel::name);
     const auto linear = pick(ms::layout::layout_id::linear);
@@ -193,8 +194,7 @@ TEST(Registry, ShapeItCannotDoCarriesEveryReason) {
         select("w_mxfp4", {}, {1, 64, 48, ms::dtype::bf16, false});
         FAIL() << "accepted K=48 for MXFP4";
     } catch (const ms::no_kernel& e) {
-        EXPECT_NE(std::string(e.what()).find("K=48 is not a multiple of the mxfp4 block size 32"), std::string::npos)
-            << e.what();
+        EXPECT_NE(std::string(e.what()).find("K=48 is not a multiple of the mxfp4 block size 32"), std::string::npos) << e.what();
     }
 }
 

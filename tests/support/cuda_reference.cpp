@@ -45,18 +45,12 @@ std::uint32_t encode(std::string_view codec, float x) {
 }
 
 float decode(std::string_view codec, std::uint32_t code) {
-    if (codec == "e2m1")
-        return half_raw_to_float(__nv_cvt_fp4_to_halfraw(static_cast<__nv_fp4_storage_t>(code), __NV_E2M1));
-    if (codec == "e2m3")
-        return half_raw_to_float(__nv_cvt_fp6_to_halfraw(static_cast<__nv_fp6_storage_t>(code), __NV_E2M3));
-    if (codec == "e3m2")
-        return half_raw_to_float(__nv_cvt_fp6_to_halfraw(static_cast<__nv_fp6_storage_t>(code), __NV_E3M2));
-    if (codec == "e4m3")
-        return half_raw_to_float(__nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E4M3));
-    if (codec == "e5m2")
-        return half_raw_to_float(__nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E5M2));
-    if (codec == "e8m0")
-        return bf16_raw_to_float(__nv_cvt_e8m0_to_bf16raw(static_cast<__nv_fp8_storage_t>(code)));
+    if (codec == "e2m1") return half_raw_to_float(__nv_cvt_fp4_to_halfraw(static_cast<__nv_fp4_storage_t>(code), __NV_E2M1));
+    if (codec == "e2m3") return half_raw_to_float(__nv_cvt_fp6_to_halfraw(static_cast<__nv_fp6_storage_t>(code), __NV_E2M3));
+    if (codec == "e3m2") return half_raw_to_float(__nv_cvt_fp6_to_halfraw(static_cast<__nv_fp6_storage_t>(code), __NV_E3M2));
+    if (codec == "e4m3") return half_raw_to_float(__nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E4M3));
+    if (codec == "e5m2") return half_raw_to_float(__nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E5M2));
+    if (codec == "e8m0") return bf16_raw_to_float(__nv_cvt_e8m0_to_bf16raw(static_cast<__nv_fp8_storage_t>(code)));
     if (codec == "bf16") {
         __nv_bfloat16_raw raw;
         raw.x = static_cast<unsigned short>(code);

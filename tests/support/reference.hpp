@@ -21,9 +21,9 @@ namespace microscale::test {
 /// A weight with random codes and scales (not produced by any quantizer), its linear scales kept
 /// aside so the reference does not depend on the layout code.
 struct random_weight {
-    quantized_weight weight;              ///< linear scales
-    std::vector<std::uint8_t> codes;      ///< [N, K] unpacked element codes
-    std::vector<std::uint8_t> scales;     ///< [N, K / block] linear
+    quantized_weight weight;           ///< linear scales
+    std::vector<std::uint8_t> codes;   ///< [N, K] unpacked element codes
+    std::vector<std::uint8_t> scales;  ///< [N, K / block] linear
 };
 
 template <class F>
@@ -83,8 +83,7 @@ std::vector<double> reference_weight_values(const random_weight& r) {
         for (std::int64_t i = 0; i < k; ++i)
             w[static_cast<std::size_t>(row * k + i)] =
                 static_cast<double>(F::element::decode(r.codes[static_cast<std::size_t>(row * k + i)])) *
-                reference_weight_factor<F>(r.scales[static_cast<std::size_t>(row * blocks + i / F::block_size)],
-                                           r.weight.global_scale);
+                reference_weight_factor<F>(r.scales[static_cast<std::size_t>(row * blocks + i / F::block_size)], r.weight.global_scale);
     return w;
 }
 

@@ -19,7 +19,8 @@ public:
         if (n <= 0 || k <= 0 || static_cast<std::int64_t>(w.size()) != n * k)
             throw std::invalid_argument(detail::cat("dense layer: ", w.size(), " values for [", n, ", ", k, "]"));
         float* data = weights_.reserve(static_cast<std::size_t>(n) * stride_);
-        for (std::int64_t r = 0; r < n; ++r) std::memcpy(data + static_cast<std::size_t>(r) * stride_, w.data() + r * k, static_cast<std::size_t>(k) * 4);
+        for (std::int64_t r = 0; r < n; ++r)
+            std::memcpy(data + static_cast<std::size_t>(r) * stride_, w.data() + r * k, static_cast<std::size_t>(k) * 4);
     }
     std::string_view kernel_name() const noexcept override { return "dense_fp32"; }
     std::int64_t out_features() const noexcept override { return n_; }
@@ -33,7 +34,8 @@ public:
         thread_local detail::aligned_buffer<float> x_buffer;
         float* xf = x_buffer.reserve(static_cast<std::size_t>(x.rows) * stride_);
         for (std::int64_t m = 0; m < x.rows; ++m)
-            for (std::int64_t j = 0; j < k_; ++j) xf[static_cast<std::size_t>(m) * stride_ + static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
+            for (std::int64_t j = 0; j < k_; ++j)
+                xf[static_cast<std::size_t>(m) * stride_ + static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
         const float* w = weights_.data();
         const std::size_t stride = stride_;
         emulation_detail::multiply(xf, x.rows, stride, n_, k_, bias, y, detail::thread_count(options.threads),

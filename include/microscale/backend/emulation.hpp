@@ -55,8 +55,8 @@ inline constexpr std::int64_t chunk_rows = 64;
 /// so no result bit depends on M or on which thread ran the chunk. `fill(n0, n1, out)` writes
 /// rows [n0, n1) of W in fp32 at `stride` floats apart. xq: [m][stride] fp32, 64-byte aligned rows.
 template <class Fill>
-void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int64_t n, std::int64_t k,
-              const const_vector_view* bias, const matrix_view& y, int threads, Fill fill) {
+void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int64_t n, std::int64_t k, const const_vector_view* bias,
+              const matrix_view& y, int threads, Fill fill) {
     using row_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const std::int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
     detail::parallel_rows(chunks, m_rows * chunk_rows * k, threads, [&](std::int64_t c) {
@@ -67,8 +67,8 @@ void multiply(const float* xq, std::int64_t m_rows, std::size_t stride, std::int
         float* w = w_buffer.reserve(static_cast<std::size_t>(chunk_rows) * stride);
         float* out = y_buffer.reserve(static_cast<std::size_t>(chunk_rows));
         fill(n0, n1, w);
-        const Eigen::Map<const row_matrix, Eigen::Aligned64, Eigen::OuterStride<>> w_chunk(
-            w, rows, k, Eigen::OuterStride<>(static_cast<Eigen::Index>(stride)));
+        const Eigen::Map<const row_matrix, Eigen::Aligned64, Eigen::OuterStride<>> w_chunk(w, rows, k,
+                                                                                           Eigen::OuterStride<>(static_cast<Eigen::Index>(stride)));
         Eigen::Map<Eigen::VectorXf, Eigen::Aligned64> y_chunk(out, rows);
         for (std::int64_t m = 0; m < m_rows; ++m) {
             const Eigen::Map<const Eigen::VectorXf, Eigen::Aligned64> x_row(xq + static_cast<std::size_t>(m) * stride, k);
@@ -90,12 +90,12 @@ struct emulation::impl {
     using rules = format::block_rules<Format>;
 
     struct prepared {
-        std::int64_t rows = 0;                     ///< N
-        std::int64_t cols = 0;                     ///< K
-        std::vector<std::uint8_t> codes;           ///< [N, packed_row_bytes(K)]
-        std::vector<std::uint8_t> scales;          ///< logical [N, K / block], stored in `scale_layout`
+        std::int64_t rows = 0;             ///< N
+        std::int64_t cols = 0;             ///< K
+        std::vector<std::uint8_t> codes;   ///< [N, packed_row_bytes(K)]
+        std::vector<std::uint8_t> scales;  ///< logical [N, K / block], stored in `scale_layout`
         layout::layout_id scale_layout = layout::layout_id::linear;
-        float global = 1.0f;                       ///< nvfp4 G; 1 for MX
+        float global = 1.0f;                             ///< nvfp4 G; 1 for MX
         typename rules::activation_params activation{};  ///< aq only
     };
 
@@ -118,17 +118,13 @@ struct emulation::impl {
     }
 
     /// Dequantizes weight rows [n0, n1) to fp32: out[(n - n0) * stride + k].
-    static void dequantize_rows(const prepared& p, std::int64_t n0, std::int64_t n1, float* out,
-                                std::size_t stride) {
-        layout::visit_layout(p.scale_layout, [&](auto stored_in) {
-            dequantize_rows_in<decltype(stored_in)>(p, n0, n1, out, stride);
-        });
+    static void dequantize_rows(const prepared& p, std::int64_t n0, std::int64_t n1, float* out, std::size_t stride) {
+        layout::visit_layout(p.scale_layout, [&](auto stored_in) { dequantize_rows_in<decltype(stored_in)>(p, n0, n1, out, stride); });
     }
 
     /// dequantize_rows with the scales read in layout L.
     template <layout::scale_layout L>
-    static void dequantize_rows_in(const prepared& p, std::int64_t n0, std::int64_t n1, float* out,
-                                   std::size_t stride) {
+    static void dequantize_rows_in(const prepared& p, std::int64_t n0, std::int64_t n1, float* out, std::size_t stride) {
         const std::int64_t k = p.cols, blocks = format::scale_cols<Format>(k);
         const std::int64_t row_bytes = format::packed_row_bytes<Format>(k);
         thread_local detail::aligned_buffer<std::uint8_t> codes_buffer;
@@ -139,8 +135,7 @@ struct emulation::impl {
                 std::span<std::uint8_t>(codes, static_cast<std::size_t>(k)));
             float* row = out + static_cast<std::size_t>(n - n0) * stride;
             for (std::int64_t b = 0; b < blocks; ++b) {
-                const float factor = rules::weight_factor(
-                    p.scales[static_cast<std::size_t>(L::offset(n, b, blocks))], p.global);
+                const float factor = rules::weight_factor(p.scales[static_cast<std::size_t>(L::offset(n, b, blocks))], p.global);
                 for (int i = 0; i < Format::block_size; ++i) {
                     const std::int64_t j = b * Format::block_size + i;
                     row[j] = Format::element::decode(codes[j]) * factor;
@@ -149,8 +144,8 @@ struct emulation::impl {
         }
     }
 
-    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
-                      const const_vector_view* bias, const apply_options& options) {
+    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y, const const_vector_view* bias,
+                      const apply_options& options) {
         const std::int64_t m_rows = x.rows, n = p.rows, k = p.cols;
         const std::size_t stride = detail::padded_row<float>(static_cast<std::size_t>(k));
 
@@ -165,8 +160,7 @@ struct emulation::impl {
             std::uint8_t* scales = scale_buffer.reserve(static_cast<std::size_t>(format::scale_cols<Format>(k)));
             for (std::int64_t m = 0; m < m_rows; ++m) {
                 for (std::int64_t j = 0; j < k; ++j) row_in[static_cast<std::size_t>(j)] = load_element(x.row(m), x.type, j);
-                format::qdq_row<Format>(row_in.data(), k, p.activation, codes, scales,
-                                        xq + static_cast<std::size_t>(m) * stride);
+                format::qdq_row<Format>(row_in.data(), k, p.activation, codes, scales, xq + static_cast<std::size_t>(m) * stride);
             }
         } else {
             for (std::int64_t m = 0; m < m_rows; ++m)

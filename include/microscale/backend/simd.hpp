@@ -40,8 +40,7 @@ struct simd {
     /// The tiers decode 4- and 6-bit elements only. The scale layout is the weight's (runtime data):
     /// prepare() repacks any stored layout into the tiers' own.
     template <class Format, class Activation, class Layout>
-    static constexpr bool supports =
-        (Format::element::bits == 4 || Format::element::bits == 6) && std::same_as<Layout, layout::stored>;
+    static constexpr bool supports = (Format::element::bits == 4 || Format::element::bits == 6) && std::same_as<Layout, layout::stored>;
     template <class Format, class Activation, class Layout>
     struct impl;
 };
@@ -64,8 +63,8 @@ struct simd::impl {
     }
 
     static std::size_t memory_bytes(const prepared& p) noexcept {
-        return p.weights.codes.capacity() + p.weights.factors.capacity() * sizeof(float) +
-               p.weights.corrections.capacity() * sizeof(std::int32_t) + sizeof(prepared);
+        return p.weights.codes.capacity() + p.weights.factors.capacity() * sizeof(float) + p.weights.corrections.capacity() * sizeof(std::int32_t) +
+               sizeof(prepared);
     }
 
     static prepared prepare(const quantized_weight& w) {
@@ -90,7 +89,9 @@ struct simd::impl {
             const void* in = x.row(r);
             float* row = out + r * stride;
             switch (x.type) {
-                case dtype::f32: std::memcpy(row, in, static_cast<std::size_t>(k) * sizeof(float)); break;
+                case dtype::f32:
+                    std::memcpy(row, in, static_cast<std::size_t>(k) * sizeof(float));
+                    break;
                 case dtype::bf16:
                     for (std::int64_t i = 0; i < k; ++i)
                         row[i] = std::bit_cast<float>(static_cast<std::uint32_t>(static_cast<const std::uint16_t*>(in)[i]) << 16);
@@ -103,8 +104,8 @@ struct simd::impl {
     }
 
     /// The scalar reference quantization (tiers without a vector quantizer): integers and factors.
-    static void quantize_rows(const const_matrix_view& x, const typename rules::activation_params& params, std::byte* xq,
-                              std::int64_t row_bytes, bool bytes, float* xf, int threads) {
+    static void quantize_rows(const const_matrix_view& x, const typename rules::activation_params& params, std::byte* xq, std::int64_t row_bytes,
+                              bool bytes, float* xf, int threads) {
         using namespace simd_isa;
         static constexpr decode_tables<element> tables{};
         const std::int64_t k = x.cols, blocks = k / Format::block_size;
@@ -153,8 +154,7 @@ struct simd::impl {
 
     /// aq: quantizes each row of x once, into the integers of the dot (c.x) and a factor per block
     /// (c.x_factors), with the tier's vector quantizer when it has one, else the scalar rules.
-    static void quantize_activations(const prepared& p, const simd_isa::isa_kernels& kernels, const const_matrix_view& x,
-                                     simd_isa::gemm_call& c) {
+    static void quantize_activations(const prepared& p, const simd_isa::isa_kernels& kernels, const const_matrix_view& x, simd_isa::gemm_call& c) {
         using namespace simd_isa;
         thread_local detail::aligned_buffer<std::byte> x_buffer;
         thread_local detail::aligned_buffer<float> x_float_buffer, x_factor_buffer;
@@ -170,8 +170,10 @@ struct simd::impl {
             quantize_call q{};
             q.element = c.element;
             q.nvfp4 = Format::has_global_scale;
-            if constexpr (Format::has_global_scale) q.g = p.activation.g;
-            else q.floor_rule = p.activation.rule == format::mx_scale_rule::floor;
+            if constexpr (Format::has_global_scale)
+                q.g = p.activation.g;
+            else
+                q.floor_rule = p.activation.rule == format::mx_scale_rule::floor;
             q.m = m;
             q.k = k;
             q.block = c.block;
@@ -224,8 +226,8 @@ struct simd::impl {
         });
     }
 
-    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y,
-                      const const_vector_view* bias, const apply_options& options) {
+    static void apply(const prepared& p, const const_matrix_view& x, const matrix_view& y, const const_vector_view* bias,
+                      const apply_options& options) {
         const simd_isa::isa_kernels& kernels = simd_isa::kernels_for(p.isa);
         simd_isa::gemm_call c = weight_call(p, detail::thread_count(options.threads));
         c.m = x.rows;

@@ -39,23 +39,21 @@ inline const fused_mapping& default_fused_mapping() {
 }
 
 struct quant_config {
-    std::string convention = "none";    ///< the checkpoint convention that wrote it (conventions/), or "none"
-    std::string source;                 ///< the file it came from
-    bool substring_excludes = false;    ///< vLLM's legacy ModelOpt rule: an exclude entry inside a name excludes it
-    std::vector<scheme_rule> rules;     ///< first match wins
-    std::vector<std::string> exclude;   ///< as written
+    std::string convention = "none";   ///< the checkpoint convention that wrote it (conventions/), or "none"
+    std::string source;                ///< the file it came from
+    bool substring_excludes = false;   ///< vLLM's legacy ModelOpt rule: an exclude entry inside a name excludes it
+    std::vector<scheme_rule> rules;    ///< first match wins
+    std::vector<std::string> exclude;  ///< as written
     format::mx_scale_rule mx_rule = format::mx_scale_rule::even;
-    std::string kv_cache;               ///< accepted, ignored (recorded for `inspect`)
+    std::string kv_cache;  ///< accepted, ignored (recorded for `inspect`)
     std::string producer;
-    std::string algorithm;              ///< as the file names it (quant_algo, format, OCP MX scheme)
+    std::string algorithm;                                       ///< as the file names it (quant_algo, format, OCP MX scheme)
     std::map<std::string, detail::regex, std::less<>> patterns;  ///< the `re:` entries, compiled when parsed
 };
 
 namespace config_detail {
 
-[[noreturn]] inline void fail(const std::string& source, const std::string& what) {
-    throw config_error(detail::cat(source, ": ", what));
-}
+[[noreturn]] inline void fail(const std::string& source, const std::string& what) { throw config_error(detail::cat(source, ": ", what)); }
 
 /// A `re:` entry's pattern, compiled; a config_error naming it if it is not one.
 inline detail::regex compile_pattern(const std::string& pattern, const std::string& source) {
@@ -83,8 +81,8 @@ inline std::string require_string(const nlohmann::json& object, const char* key,
     return v.get<std::string>();
 }
 
-inline std::vector<std::string> string_list(const nlohmann::json& object, const char* key, const std::string& source,
-                                            const std::string& path, bool required = false) {
+inline std::vector<std::string> string_list(const nlohmann::json& object, const char* key, const std::string& source, const std::string& path,
+                                            bool required = false) {
     const auto it = object.find(key);
     if (it == object.end()) {
         if (required) fail(source, detail::cat("missing required field '", path, key, "'"));

@@ -51,17 +51,20 @@ namespace microscale::checkpoint {
 
 /// The convention `name`; std::invalid_argument listing the known ones if there is none.
 inline std::string parse_convention(std::string_view name) {
-    if (!visit_convention(name, [](auto) {})) throw std::invalid_argument(detail::cat("unknown format '", name, "' (known: ", convention_list(), ")"));
+    if (!visit_convention(name, [](auto) {}))
+        throw std::invalid_argument(detail::cat("unknown format '", name, "' (known: ", convention_list(), ")"));
     return std::string(name);
 }
 
 /// The convention a scheme is written in by default (default_convention of its format).
-inline std::string default_export_convention(const std::string& scheme) { return std::string(default_convention(format::parse_scheme(scheme)->format)); }
+inline std::string default_export_convention(const std::string& scheme) {
+    return std::string(default_convention(format::parse_scheme(scheme)->format));
+}
 
 struct export_options {
-    std::string scheme;                       ///< canonical scheme (resolve aliases first)
-    std::optional<std::string> convention;    ///< a convention's name; default: default_export_convention(scheme)
-    std::vector<std::string> exclude;         ///< fnmatch globs over module prefixes (`<p>` of `<p>.weight`)
+    std::string scheme;                     ///< canonical scheme (resolve aliases first)
+    std::optional<std::string> convention;  ///< a convention's name; default: default_export_convention(scheme)
+    std::vector<std::string> exclude;       ///< fnmatch globs over module prefixes (`<p>` of `<p>.weight`)
     format::mx_scale_rule mx_rule = format::mx_scale_rule::even;
     const safetensors_file* calibration = nullptr;  ///< `<p>.input` sample activations
     fused_mapping fused = default_fused_mapping();
@@ -78,8 +81,8 @@ struct export_report {
     std::vector<std::string> files;      ///< written, relative to the output folder
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
-    std::vector<std::string> notes;      ///< things the user should know
-    std::vector<std::string> warnings;   ///< things that look like a mistake (an exclude that matched nothing)
+    std::vector<std::string> notes;     ///< things the user should know
+    std::vector<std::string> warnings;  ///< things that look like a mistake (an exclude that matched nothing)
 };
 
 /// True if glob `g` matches module `module` or one of its dotted prefixes ("model.layers.0" of
@@ -104,8 +107,8 @@ struct planned_tensor {
     st_dtype dtype;
     std::vector<std::int64_t> shape;
     std::uint64_t bytes;
-    std::string module;   ///< quantized module it belongs to, or "" (copied)
-    std::string source;   ///< input tensor name (copies)
+    std::string module;  ///< quantized module it belongs to, or "" (copied)
+    std::string source;  ///< input tensor name (copies)
 };
 
 /// The fused group a module belongs to ("model.layers.0.self_attn.qkv_proj"), or "".
@@ -163,7 +166,6 @@ inline std::set<std::string> excluded_modules(const safetensors_file& in, const 
     }
     return out;
 }
-
 
 /// What an export writes: its tensors in order, and the quantized modules' source weights.
 struct export_plan {
@@ -230,7 +232,8 @@ inline module_amax amax_of(const safetensors_file& in, const export_plan& plan, 
         if (!input_scale) continue;
         const tensor_info* c = options.calibration->find(module + ".input");
         if (c == nullptr)
-            throw std::invalid_argument(detail::cat(options.calibration->path(), ": no calibration tensor '", module, ".input' for W4A4 layer ", module));
+            throw std::invalid_argument(
+                detail::cat(options.calibration->path(), ": no calibration tensor '", module, ".input' for W4A4 layer ", module));
         if (c->shape.size() != 2 || c->shape[1] != t->shape[1])
             throw std::invalid_argument(detail::cat(options.calibration->path(), ": '", module, ".input' has shape ", c->shape_string(),
                                                     ", expected [samples, ", t->shape[1], "]"));
@@ -363,7 +366,8 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
         boost::mp11::mp_for_each<all_conventions>([&](auto c) {
             if (convention_stores(decltype(c)::name, scheme->format)) writers.append(writers.empty() ? "" : ", ").append(decltype(c)::name);
         });
-        throw std::invalid_argument(detail::cat("scheme ", options.scheme, " cannot be written as ", convention, "; ", scheme->format, " is written as ", writers));
+        throw std::invalid_argument(
+            detail::cat("scheme ", options.scheme, " cannot be written as ", convention, "; ", scheme->format, " is written as ", writers));
     }
     const bool input_scale = format::facts_of(scheme->format).has_global_scale && scheme->quantized_activations && options.calibration != nullptr;
     std::vector<std::filesystem::path> inputs{in.path()};

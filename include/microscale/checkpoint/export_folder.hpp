@@ -38,8 +38,7 @@ inline void write_json(const std::filesystem::path& path, const nlohmann::ordere
 /// True for the names of a checkpoint folder's own files: what an export writes and the loader
 /// reads (model.safetensors, model-00001-of-00002.safetensors, the index, the config files).
 inline bool is_checkpoint_file(std::string_view name) {
-    if (name == "model.safetensors" || name == "model.safetensors.index.json" || name == "hf_quant_config.json" || name == "config.json")
-        return true;
+    if (name == "model.safetensors" || name == "model.safetensors.index.json" || name == "hf_quant_config.json" || name == "config.json") return true;
     constexpr std::string_view head = "model-", tail = ".safetensors", of = "-of-";
     if (!name.starts_with(head) || !name.ends_with(tail)) return false;
     const std::string_view middle = name.substr(head.size(), name.size() - head.size() - tail.size());
@@ -72,8 +71,8 @@ inline void check_output_folder(const std::filesystem::path& out_dir, const std:
     for (const auto& f : existing)
         for (const auto& in : inputs)
             if (fs::equivalent(f, in, ec))
-                throw std::invalid_argument(detail::cat(out_dir.string(), ": the export would replace ", f.filename().string(), ", which is its input ",
-                                                        in.string(), "; write the checkpoint to another folder"));
+                throw std::invalid_argument(detail::cat(out_dir.string(), ": the export would replace ", f.filename().string(),
+                                                        ", which is its input ", in.string(), "; write the checkpoint to another folder"));
     if (!existing.empty() && !overwrite) {
         std::string names;
         for (const auto& f : existing) names.append(names.empty() ? "" : ", ").append(f.filename().string());

@@ -35,9 +35,9 @@ namespace microscale::checkpoint {
 struct module_info {
     std::string name;
     bool quantized = false;
-    std::string scheme;        ///< canonical, when quantized
-    std::string reason;        ///< why quantized / unquantized
-    std::string convention;    ///< a convention's name (modelopt, compressed-tensors, quark) or floating-point
+    std::string scheme;      ///< canonical, when quantized
+    std::string reason;      ///< why quantized / unquantized
+    std::string convention;  ///< a convention's name (modelopt, compressed-tensors, quark) or floating-point
     std::int64_t n = 0, k = 0;
     std::uint64_t bytes_on_disk = 0;
     std::vector<std::string> shards;  ///< for a fused module assembled from shards
@@ -132,12 +132,12 @@ public:
             if (const tensor_info* t = store_.find(stem + n)) info.bytes_on_disk += t->end - t->begin;
         if (w.shape.size() != 2)
             throw format_error(detail::cat(store_.file_of(w.name).path(), ": ", module, ": tensor '", w.name, "' is ", dtype_name(w.dtype), " ",
-                                           w.shape_string(), "; a linear module's weight is 2-D (",
-                                           is_floating(w.dtype) ? "[N, K]" : "[N, K packed]", ")"));
+                                           w.shape_string(), "; a linear module's weight is 2-D (", is_floating(w.dtype) ? "[N, K]" : "[N, K packed]",
+                                           ")"));
         const layer_resolution rule = resolve_layer(config_, module, fused_);
         if (codes_name != stem + "weight" && w.dtype != st_dtype::U8)  // only `.weight` may be a floating-point weight
-            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' is ", dtype_name(w.dtype), " ",
-                                           w.shape_string(), "; packed codes are U8"));
+            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' is ", dtype_name(w.dtype), " ", w.shape_string(),
+                                           "; packed codes are U8"));
         if (is_floating(w.dtype)) {
             info.quantized = false;
             info.convention = "floating-point";
@@ -146,7 +146,9 @@ public:
             info.k = w.shape[1];
             return info;
         }
-        if (w.dtype != st_dtype::U8) throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' is ", dtype_name(w.dtype), ", expected U8 packed codes or a floating-point weight"));
+        if (w.dtype != st_dtype::U8)
+            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' is ", dtype_name(w.dtype),
+                                           ", expected U8 packed codes or a floating-point weight"));
         if (!rule.quantized)
             throw format_error(detail::cat(module, " is stored quantized but the config (", config_.source, ") says it is not: ", rule.reason));
         info.quantized = true;
@@ -157,8 +159,8 @@ public:
         info.n = w.shape[0];
         info.k = f.row_elements(w.shape[1]);
         if (info.k < 0)
-            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' has ", w.shape[1], " bytes per row, not a whole number of ",
-                                           f.name, " groups"));
+            throw format_error(detail::cat(store_.file_of(w.name).path(), ": tensor '", w.name, "' has ", w.shape[1],
+                                           " bytes per row, not a whole number of ", f.name, " groups"));
         return info;
     }
 
@@ -200,7 +202,8 @@ public:
             return std::make_unique<backend::dense_layer>(w, n, k);
         }
         const quantized_weight q = load_quantized(module, report);
-        const selection s = select_kernel(info.scheme, {1, q.rows, q.cols, activation, false, q.scale_layout}, kernel_table(), scheme_aliases(), options);
+        const selection s =
+            select_kernel(info.scheme, {1, q.rows, q.cols, activation, false, q.scale_layout}, kernel_table(), scheme_aliases(), options);
         return s.kernel->create(q);
     }
 
@@ -289,14 +292,16 @@ private:
             if (C::global_scale.empty()) {
                 std::string names;
                 boost::mp11::mp_for_each<all_conventions>([&](auto other) {
-                    if (!decltype(other)::global_scale.empty()) names.append(names.empty() ? "" : " or ").append(stem).append(decltype(other)::global_scale);
+                    if (!decltype(other)::global_scale.empty())
+                        names.append(names.empty() ? "" : " or ").append(stem).append(decltype(other)::global_scale);
                 });
                 throw format_error(detail::cat(q.name, ": ", F::name, " weights need a global scale tensor (", names, "); the checkpoint has none"));
             }
             q.global_scale = dequantization_scale<C>(scalar(global));
             if (scheme.quantized_activations) {
                 if (C::input_scale.empty() || !store_.find(input))
-                    throw format_error(detail::cat(q.name, ": W4A4 NVFP4 needs the activation global scale (", C::input_scale.empty() ? "input_scale" : C::input_scale,
+                    throw format_error(detail::cat(q.name, ": W4A4 NVFP4 needs the activation global scale (",
+                                                   C::input_scale.empty() ? "input_scale" : C::input_scale,
                                                    "), which the checkpoint does not store (quantize with --calibration)"));
                 q.input_scale = dequantization_scale<C>(scalar(input));
             }

@@ -112,7 +112,7 @@ inline std::vector<float> checkpoint_reader::expert_scalars(const std::string& n
 }
 
 inline std::vector<std::uint8_t> checkpoint_reader::expert_rows(const std::string& name, std::int64_t e, std::int64_t row0, std::int64_t rows,
-                                                                 std::int64_t expert_rows_count, std::int64_t cols) const {
+                                                                std::int64_t expert_rows_count, std::int64_t cols) const {
     const auto bytes = store_.bytes(name);
     const std::size_t begin = static_cast<std::size_t>((e * expert_rows_count + row0) * cols);
     const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
@@ -125,12 +125,13 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
     const std::string w13 = prefix + ".w13_", w2 = prefix + ".w2_";
     const std::int64_t inter = info.intermediate, hidden = info.hidden, experts = info.experts;
     if (hidden % F::block_size != 0 || inter % F::block_size != 0)
-        throw format_error(detail::cat(prefix, ": K = ", hidden, " and I = ", inter, " must be multiples of the ", F::name, " block size ", F::block_size));
+        throw format_error(
+            detail::cat(prefix, ": K = ", hidden, " and I = ", inter, " must be multiples of the ", F::name, " block size ", F::block_size));
     const std::int64_t hidden_blocks = format::scale_cols<F>(hidden), inter_blocks = format::scale_cols<F>(inter);
     expect_scales(w13 + std::string(C::scales), std::string(F::name), {experts, 2 * inter, hidden_blocks});
     expect_scales(w2 + std::string(C::scales), std::string(F::name), {experts, hidden, inter_blocks});
-    for (const auto& [bias, shape] : {std::pair{w13 + "bias", std::vector<std::int64_t>{experts, 2 * inter}},
-                                      std::pair{w2 + "bias", std::vector<std::int64_t>{experts, hidden}}})
+    for (const auto& [bias, shape] :
+         {std::pair{w13 + "bias", std::vector<std::int64_t>{experts, 2 * inter}}, std::pair{w2 + "bias", std::vector<std::int64_t>{experts, hidden}}})
         if (store_.find(bias)) expect_tensor(bias, shape, {st_dtype::F32, st_dtype::BF16, st_dtype::F16}, "F32, BF16 or F16");
     // per-expert global and input scales, as kernels use them
     std::vector<float> g13, g2, i13, i2;

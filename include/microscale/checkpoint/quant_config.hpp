@@ -169,8 +169,7 @@ inline layer_resolution resolve_single(const quant_config& c, const std::string&
 }  // namespace config_detail
 
 /// What module `name` runs as. A fused module resolves through its shards, which must agree.
-inline layer_resolution resolve_layer(const quant_config& c, const std::string& name,
-                                      const fused_mapping& fused = default_fused_mapping()) {
+inline layer_resolution resolve_layer(const quant_config& c, const std::string& name, const fused_mapping& fused = default_fused_mapping()) {
     const auto dot = name.rfind('.');
     const std::string last = dot == std::string::npos ? name : name.substr(dot + 1);
     const auto it = fused.find(last);
@@ -185,13 +184,12 @@ inline layer_resolution resolve_layer(const quant_config& c, const std::string& 
             first_shard = stem + shard;
         } else if (r.quantized != first->quantized || r.scheme != first->scheme) {
             throw config_error(detail::cat(c.source, ": the shards of fused module ", name, " disagree: ", first_shard, " is ",
-                                           first->quantized ? first->scheme : "unquantized", " (", first->reason, ") but ", stem, shard,
-                                           " is ", r.quantized ? r.scheme : "unquantized", " (", r.reason, ")"));
+                                           first->quantized ? first->scheme : "unquantized", " (", first->reason, ") but ", stem, shard, " is ",
+                                           r.quantized ? r.scheme : "unquantized", " (", r.reason, ")"));
         }
     }
     // the fused name itself may be listed too (ModelOpt writes fused names after fusing)
-    if (const std::string e = excluding_entry(c, name); !e.empty() && first->quantized)
-        return {false, {}, detail::cat("excluded by '", e, "'")};
+    if (const std::string e = excluding_entry(c, name); !e.empty() && first->quantized) return {false, {}, detail::cat("excluded by '", e, "'")};
     return *first;
 }
 

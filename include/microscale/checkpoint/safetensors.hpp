@@ -51,12 +51,10 @@ struct st_dtype_info {
 };
 
 inline constexpr st_dtype_info st_dtypes[] = {
-    {st_dtype::BOOL, "BOOL", 1},       {st_dtype::U8, "U8", 1},           {st_dtype::I8, "I8", 1},
-    {st_dtype::U16, "U16", 2},         {st_dtype::I16, "I16", 2},         {st_dtype::U32, "U32", 4},
-    {st_dtype::I32, "I32", 4},         {st_dtype::U64, "U64", 8},         {st_dtype::I64, "I64", 8},
-    {st_dtype::F16, "F16", 2},         {st_dtype::BF16, "BF16", 2},       {st_dtype::F32, "F32", 4},
-    {st_dtype::F64, "F64", 8},         {st_dtype::F8_E4M3, "F8_E4M3", 1}, {st_dtype::F8_E5M2, "F8_E5M2", 1},
-    {st_dtype::F8_E8M0, "F8_E8M0", 1},
+    {st_dtype::BOOL, "BOOL", 1}, {st_dtype::U8, "U8", 1},           {st_dtype::I8, "I8", 1},           {st_dtype::U16, "U16", 2},
+    {st_dtype::I16, "I16", 2},   {st_dtype::U32, "U32", 4},         {st_dtype::I32, "I32", 4},         {st_dtype::U64, "U64", 8},
+    {st_dtype::I64, "I64", 8},   {st_dtype::F16, "F16", 2},         {st_dtype::BF16, "BF16", 2},       {st_dtype::F32, "F32", 4},
+    {st_dtype::F64, "F64", 8},   {st_dtype::F8_E4M3, "F8_E4M3", 1}, {st_dtype::F8_E5M2, "F8_E5M2", 1}, {st_dtype::F8_E8M0, "F8_E8M0", 1},
 };
 
 constexpr std::string_view dtype_name(st_dtype t) noexcept {
@@ -74,9 +72,7 @@ constexpr std::optional<st_dtype> parse_dtype(std::string_view name) noexcept {
         if (d.name == name) return d.type;
     return std::nullopt;
 }
-constexpr bool is_floating(st_dtype t) noexcept {
-    return t == st_dtype::F16 || t == st_dtype::BF16 || t == st_dtype::F32 || t == st_dtype::F64;
-}
+constexpr bool is_floating(st_dtype t) noexcept { return t == st_dtype::F16 || t == st_dtype::BF16 || t == st_dtype::F32 || t == st_dtype::F64; }
 
 struct tensor_info {
     std::string name;
@@ -156,29 +152,25 @@ inline safetensors_header parse_safetensors_header(std::span<const std::byte> fi
             const auto dim = d.get<std::uint64_t>();
             if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) bad("shape dimension too large");
             t.shape.push_back(static_cast<std::int64_t>(dim));
-            if (t.shape.back() != 0 &&
-                numel > std::numeric_limits<std::int64_t>::max() / 16 / t.shape.back())
-                bad("shape has too many elements");
+            if (t.shape.back() != 0 && numel > std::numeric_limits<std::int64_t>::max() / 16 / t.shape.back()) bad("shape has too many elements");
             numel *= t.shape.back();
         }
         const auto offsets = value.find("data_offsets");
-        if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 ||
-            !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned())
+        if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
+            !(*offsets)[1].is_number_unsigned())
             bad("'data_offsets' is not a pair of non-negative integers");
         t.begin = (*offsets)[0].get<std::uint64_t>();
         t.end = (*offsets)[1].get<std::uint64_t>();
         if (t.end < t.begin) bad(detail::cat("data_offsets [", t.begin, ", ", t.end, "] end before they begin"));
-        if (t.end > data_size)
-            bad(detail::cat("data_offsets [", t.begin, ", ", t.end, "] run past the data section (", data_size, " bytes)"));
+        if (t.end > data_size) bad(detail::cat("data_offsets [", t.begin, ", ", t.end, "] run past the data section (", data_size, " bytes)"));
         const auto want = static_cast<std::uint64_t>(numel) * dtype_size(t.dtype);
         if (t.end - t.begin != want)
             bad(detail::cat("shape ", t.shape_string(), " of ", dtype_name(t.dtype), " needs ", want, " bytes but data_offsets hold ",
                             t.end - t.begin));
         h.tensors.push_back(std::move(t));
     }
-    std::sort(h.tensors.begin(), h.tensors.end(), [](const tensor_info& a, const tensor_info& b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    std::sort(h.tensors.begin(), h.tensors.end(),
+              [](const tensor_info& a, const tensor_info& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
     std::uint64_t covered = 0;
     for (const auto& t : h.tensors) {
         if (t.begin < covered) fail(detail::cat("tensor '", t.name, "' overlaps the tensor before it (offset ", t.begin, " < ", covered, ")"));
@@ -288,8 +280,7 @@ inline std::vector<float> read_floats(const safetensors_file& file, const tensor
 /// The one value of a scalar tensor: shape [] or [1] (the same scale, as checkpoints use both).
 inline float read_scalar(const safetensors_file& file, const tensor_info& t) {
     if (t.numel() != 1 || t.shape.size() > 1)
-        throw format_error(detail::cat(file.path(), ": tensor '", t.name, "' has shape ", t.shape_string(),
-                                       ", expected a scalar ([] or [1])"));
+        throw format_error(detail::cat(file.path(), ": tensor '", t.name, "' has shape ", t.shape_string(), ", expected a scalar ([] or [1])"));
     return read_floats(file, t).front();
 }
 
@@ -339,19 +330,19 @@ public:
         const std::filesystem::path temp =
             path.parent_path() / detail::cat(".", path.filename().string(), ".tmp-", static_cast<long>(::getpid()), "-", counter++);
         // errors name the user's path, not the temporary file
-        auto fail = [&](std::string_view what, const std::string& why) {
-            throw format_error(detail::cat(path.string(), ": ", what, ": ", why));
-        };
+        auto fail = [&](std::string_view what, const std::string& why) { throw format_error(detail::cat(path.string(), ": ", what, ": ", why)); };
         try {
             std::ofstream out(temp, std::ios::binary | std::ios::trunc);
             if (!out) fail("cannot create", std::strerror(errno));
             std::uint8_t length[8];
             std::uint64_t n = text.size();
-            for (auto& b : length) { b = static_cast<std::uint8_t>(n & 0xFF); n >>= 8; }
+            for (auto& b : length) {
+                b = static_cast<std::uint8_t>(n & 0xFF);
+                n >>= 8;
+            }
             out.write(reinterpret_cast<const char*>(length), 8);
             out.write(text.data(), static_cast<std::streamsize>(text.size()));
-            for (const auto& e : entries_)
-                out.write(reinterpret_cast<const char*>(e.data.data()), static_cast<std::streamsize>(e.data.size()));
+            for (const auto& e : entries_) out.write(reinterpret_cast<const char*>(e.data.data()), static_cast<std::streamsize>(e.data.size()));
             out.flush();
             if (!out) fail("write failed", std::strerror(errno));
             out.close();

@@ -16,7 +16,7 @@ public:
     /// At least `count` elements (contents unspecified after growth).
     T* reserve(std::size_t count) {
         if (count > capacity_) {
-            data_.reset(static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t{alignment})));
+            data_.reset(static_cast<T*>(::operator new (count * sizeof(T), std::align_val_t{alignment})));
             capacity_ = count;
         }
         return data_.get();
@@ -26,7 +26,7 @@ public:
 
 private:
     struct deleter {
-        void operator()(T* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+        void operator()(T* p) const noexcept { ::operator delete (p, std::align_val_t{alignment}); }
     };
     std::unique_ptr<T, deleter> data_;
     std::size_t capacity_ = 0;

@@ -24,7 +24,10 @@ template <class Member>
 bool walk_bracket(std::string_view pattern, std::size_t p, bool& negate, std::size_t& next, Member member) {
     std::size_t i = p + 1;
     negate = false;
-    if (i < pattern.size() && pattern[i] == '!') { negate = true; ++i; }
+    if (i < pattern.size() && pattern[i] == '!') {
+        negate = true;
+        ++i;
+    }
     const std::size_t first = i;
     while (i < pattern.size() && (pattern[i] != ']' || i == first)) {
         if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
@@ -61,14 +64,27 @@ inline bool glob_match(std::string_view pattern, std::string_view text) {
                 star_t = t;
                 continue;
             }
-            if (pc == '?') { ++p; ++t; continue; }
+            if (pc == '?') {
+                ++p;
+                ++t;
+                continue;
+            }
             if (pc == '[') {
                 std::size_t next = 0;
                 const int r = glob_detail::match_bracket(pattern, p, text[t], next);
-                if (r == 1) { p = next; ++t; continue; }
-                if (r == -1 && text[t] == '[') { ++p; ++t; continue; }
+                if (r == 1) {
+                    p = next;
+                    ++t;
+                    continue;
+                }
+                if (r == -1 && text[t] == '[') {
+                    ++p;
+                    ++t;
+                    continue;
+                }
             } else if (pc == text[t]) {
-                ++p; ++t;
+                ++p;
+                ++t;
                 continue;
             }
         }
@@ -102,8 +118,10 @@ inline std::string glob_to_regex(std::string_view pattern) {
                 set += escaped(lo, "\\]^-[");
                 if (lo < hi) set.append("-").append(escaped(hi, "\\]^-["));
             })) {
-            if (set.empty()) out += negate ? "[\\s\\S]" : "(?!)";
-            else out.append(negate ? "[^" : "[").append(set).append("]");
+            if (set.empty())
+                out += negate ? "[\\s\\S]" : "(?!)";
+            else
+                out.append(negate ? "[^" : "[").append(set).append("]");
             p = next;
             continue;
         }

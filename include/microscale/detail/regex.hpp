@@ -48,8 +48,7 @@ public:
     static constexpr std::size_t max_states = 20000;
 
     explicit regex(std::string_view pattern) : pattern_(pattern) {
-        if (pattern.size() > max_pattern_length)
-            throw regex_error(cat("pattern longer than ", max_pattern_length, " characters"), true);
+        if (pattern.size() > max_pattern_length) throw regex_error(cat("pattern longer than ", max_pattern_length, " characters"), true);
         parser p{pattern};
         const node root = p.parse();
         if (state_count(root) + 1 > max_states) throw regex_error(cat("pattern needs more than ", max_states, " states"), true);
@@ -92,16 +91,17 @@ private:
         std::vector<node> children;
     };
 
-    static bool is_word(unsigned char c) noexcept {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    }
+    static bool is_word(unsigned char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
     static bool holds(int kind, std::string_view text, std::size_t pos) noexcept {
         const std::size_t n = text.size();
         switch (kind) {
-            case at_start: return pos == 0;
-            case at_end: return pos == n;
-            case at_end_or_final_newline: return pos == n || (pos + 1 == n && text[pos] == '\n');
+            case at_start:
+                return pos == 0;
+            case at_end:
+                return pos == n;
+            case at_end_or_final_newline:
+                return pos == n || (pos + 1 == n && text[pos] == '\n');
             default: {
                 // neither `\b` nor `\B` matches in an empty string (Python up to 3.13; 3.14 lets `\B` match)
                 if (n == 0) return false;
@@ -123,10 +123,18 @@ private:
             seen[at] = generation;
             const instruction& in = program_[at];
             switch (in.code) {
-                case op::match: return true;
-                case op::set: list.push_back(at); break;
-                case op::jump: stack.push_back(in.a); break;
-                case op::split: stack.push_back(in.b); stack.push_back(in.a); break;
+                case op::match:
+                    return true;
+                case op::set:
+                    list.push_back(at);
+                    break;
+                case op::jump:
+                    stack.push_back(in.a);
+                    break;
+                case op::split:
+                    stack.push_back(in.b);
+                    stack.push_back(in.a);
+                    break;
                 case op::assert_:
                     if (holds(static_cast<int>(in.a), text, pos)) stack.push_back(at + 1);
                     break;
@@ -180,8 +188,10 @@ private:
                     if (last.kind == node::repeat) fail("multiple repeat");  // only quantifiers make repeat nodes
                     int lo = 0, hi = -1;
                     quantifier(lo, hi);
-                    if (more() && peek() == '?') ++i;  // lazy: the same set of matches
-                    else if (more() && peek() == '+') fail("possessive quantifiers are not supported", true);
+                    if (more() && peek() == '?')
+                        ++i;  // lazy: the same set of matches
+                    else if (more() && peek() == '+')
+                        fail("possessive quantifiers are not supported", true);
                     node r;
                     r.kind = node::repeat;
                     r.min = lo;
@@ -218,9 +228,21 @@ private:
 
         void quantifier(int& lo, int& hi) {
             const char c = s[i++];
-            if (c == '*') { lo = 0; hi = -1; return; }
-            if (c == '+') { lo = 1; hi = -1; return; }
-            if (c == '?') { lo = 0; hi = 1; return; }
+            if (c == '*') {
+                lo = 0;
+                hi = -1;
+                return;
+            }
+            if (c == '+') {
+                lo = 1;
+                hi = -1;
+                return;
+            }
+            if (c == '?') {
+                lo = 0;
+                hi = 1;
+                return;
+            }
             std::size_t j = i;
             while (s[j] >= '0' && s[j] <= '9') ++j;
             const bool has_lo = j > i;
@@ -241,17 +263,24 @@ private:
             if (static_cast<unsigned char>(c) >= 0x80) fail("non-ASCII pattern characters are not supported", true);
             node n;
             switch (c) {
-                case '(': return group();
-                case '[': return char_class();
+                case '(':
+                    return group();
+                case '[':
+                    return char_class();
                 case '.':
                     ++i;
                     n.kind = node::set;
                     n.chars.set();
                     n.chars.reset('\n');
                     return n;
-                case '^': ++i; return assertion(at_start);
-                case '$': ++i; return assertion(at_end_or_final_newline);
-                case '\\': return escape();
+                case '^':
+                    ++i;
+                    return assertion(at_start);
+                case '$':
+                    ++i;
+                    return assertion(at_end_or_final_newline);
+                case '\\':
+                    return escape();
                 default:
                     ++i;
                     return literal(static_cast<unsigned char>(c));
@@ -325,9 +354,9 @@ private:
         static std::bitset<256> category(char k) {
             std::bitset<256> b;
             for (int c = 0; c < 128; ++c) {
-                const bool in = (k == 'd' || k == 'D') ? (c >= '0' && c <= '9')
-                              : (k == 'w' || k == 'W') ? is_word(static_cast<unsigned char>(c))
-                                                       : (c == ' ' || (c >= '\t' && c <= '\r'));
+                const bool in = (k == 'd' || k == 'D')   ? (c >= '0' && c <= '9')
+                                : (k == 'w' || k == 'W') ? is_word(static_cast<unsigned char>(c))
+                                                         : (c == ' ' || (c >= '\t' && c <= '\r'));
                 b[static_cast<std::size_t>(c)] = in;
             }
             if (k == 'D' || k == 'W' || k == 'S') b.flip();
@@ -344,36 +373,72 @@ private:
         /// One escaped character (or class, in `chars`) after a backslash at s[i]; `in_class` as in [..].
         bool escaped(bool in_class, std::bitset<256>& chars, int& single) {
             const std::size_t at = i++;
-            if (!more()) { i = at; fail("bad escape (end of pattern)"); }
+            if (!more()) {
+                i = at;
+                fail("bad escape (end of pattern)");
+            }
             const char e = s[i++];
             single = -1;
             switch (e) {
-                case 'd': case 'D': case 'w': case 'W': case 's': case 'S': chars = category(e); return false;
-                case 'n': single = '\n'; return true;
-                case 't': single = '\t'; return true;
-                case 'r': single = '\r'; return true;
-                case 'f': single = '\f'; return true;
-                case 'v': single = '\v'; return true;
-                case 'a': single = '\a'; return true;
+                case 'd':
+                case 'D':
+                case 'w':
+                case 'W':
+                case 's':
+                case 'S':
+                    chars = category(e);
+                    return false;
+                case 'n':
+                    single = '\n';
+                    return true;
+                case 't':
+                    single = '\t';
+                    return true;
+                case 'r':
+                    single = '\r';
+                    return true;
+                case 'f':
+                    single = '\f';
+                    return true;
+                case 'v':
+                    single = '\v';
+                    return true;
+                case 'a':
+                    single = '\a';
+                    return true;
                 case 'b':
-                    if (in_class) { single = '\b'; return true; }
+                    if (in_class) {
+                        single = '\b';
+                        return true;
+                    }
                     break;
                 case 'x': {
                     const int h1 = i < s.size() ? hex(s[i]) : -1, h2 = i + 1 < s.size() ? hex(s[i + 1]) : -1;
-                    if (h1 < 0 || h2 < 0) { i = at; fail("incomplete escape \\x"); }
+                    if (h1 < 0 || h2 < 0) {
+                        i = at;
+                        fail("incomplete escape \\x");
+                    }
                     i += 2;
                     single = h1 * 16 + h2;
-                    if (single >= 0x80) { i = at; fail("non-ASCII characters are not supported", true); }
+                    if (single >= 0x80) {
+                        i = at;
+                        fail("non-ASCII characters are not supported", true);
+                    }
                     return true;
                 }
-                case 'u': case 'U': case 'N': i = at; fail("\\u, \\U and \\N escapes are not supported", true);
+                case 'u':
+                case 'U':
+                case 'N':
+                    i = at;
+                    fail("\\u, \\U and \\N escapes are not supported", true);
                 case '0': {
                     int v = 0;
                     for (int d = 0; d < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; ++d) v = v * 8 + (s[i++] - '0');
                     single = v;
                     return true;
                 }
-                default: break;
+                default:
+                    break;
             }
             if (e >= '1' && e <= '9') {
                 i = at;
@@ -381,11 +446,17 @@ private:
                 fail("back-references are not supported", true);
             }
             if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
-                if (!in_class && (e == 'A' || e == 'Z' || e == 'b' || e == 'B')) { single = -2 - e; return true; }
+                if (!in_class && (e == 'A' || e == 'Z' || e == 'b' || e == 'B')) {
+                    single = -2 - e;
+                    return true;
+                }
                 i = at;
                 fail(cat("bad escape \\", e));
             }
-            if (static_cast<unsigned char>(e) >= 0x80) { i = at; fail("non-ASCII pattern characters are not supported", true); }
+            if (static_cast<unsigned char>(e) >= 0x80) {
+                i = at;
+                fail("non-ASCII pattern characters are not supported", true);
+            }
             single = static_cast<unsigned char>(e);
             return true;
         }
@@ -400,24 +471,38 @@ private:
                 return n;
             }
             switch (single) {
-                case -2 - 'A': return assertion(at_start);
-                case -2 - 'Z': return assertion(at_end);
-                case -2 - 'b': return assertion(word_boundary);
-                case -2 - 'B': return assertion(not_word_boundary);
-                default: return literal(static_cast<unsigned char>(single));
+                case -2 - 'A':
+                    return assertion(at_start);
+                case -2 - 'Z':
+                    return assertion(at_end);
+                case -2 - 'b':
+                    return assertion(word_boundary);
+                case -2 - 'B':
+                    return assertion(not_word_boundary);
+                default:
+                    return literal(static_cast<unsigned char>(single));
             }
         }
 
         node char_class() {
             const std::size_t open = i++;
             bool negate = false;
-            if (more() && peek() == '^') { negate = true; ++i; }
+            if (more() && peek() == '^') {
+                negate = true;
+                ++i;
+            }
             std::bitset<256> chars;
             bool first = true;
             for (;;) {
-                if (!more()) { i = open; fail("unterminated character set"); }
+                if (!more()) {
+                    i = open;
+                    fail("unterminated character set");
+                }
                 char c = peek();
-                if (c == ']' && !first) { ++i; break; }
+                if (c == ']' && !first) {
+                    ++i;
+                    break;
+                }
                 first = false;
                 std::bitset<256> item;
                 int lo = -1;
@@ -437,13 +522,19 @@ private:
                     ++i;
                     int hi = -1;
                     if (peek() == '\\') {
-                        if (!escaped(true, item, hi)) { i = range_at; fail("bad character range"); }
+                        if (!escaped(true, item, hi)) {
+                            i = range_at;
+                            fail("bad character range");
+                        }
                     } else {
                         if (static_cast<unsigned char>(peek()) >= 0x80) fail("non-ASCII pattern characters are not supported", true);
                         hi = static_cast<unsigned char>(peek());
                         ++i;
                     }
-                    if (hi < lo) { i = range_at; fail("bad character range"); }
+                    if (hi < lo) {
+                        i = range_at;
+                        fail("bad character range");
+                    }
                     for (int v = lo; v <= hi; ++v) chars.set(static_cast<std::size_t>(v));
                 } else {
                     chars.set(static_cast<std::size_t>(lo));
@@ -462,8 +553,11 @@ private:
     static std::size_t state_count(const node& n) {
         auto capped = [](std::size_t v) { return v > max_states ? max_states + 1 : v; };
         switch (n.kind) {
-            case node::empty: return 0;
-            case node::set: case node::assertion_: return 1;
+            case node::empty:
+                return 0;
+            case node::set:
+            case node::assertion_:
+                return 1;
             case node::concat: {
                 std::size_t total = 0;
                 for (const auto& c : n.children) total = capped(total + state_count(c));
@@ -487,7 +581,8 @@ private:
 
     void emit(const node& n) {
         switch (n.kind) {
-            case node::empty: return;
+            case node::empty:
+                return;
             case node::set:
                 sets_.push_back(n.chars);
                 program_.push_back({op::set, sets_.size() - 1, 0});

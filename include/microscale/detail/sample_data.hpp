@@ -13,8 +13,7 @@ namespace microscale::detail {
 /// `outlier_gain` times larger when the draw after it is divisible by `outlier_every` (about one
 /// value in that many). The normal draw comes first, then the outlier draw, whatever the compiler;
 /// the values depend on the standard library's normal_distribution (libstdc++ on Debian).
-inline std::vector<float> normal_values(std::int64_t count, float sigma, std::uint32_t seed, unsigned outlier_every = 0,
-                                        float outlier_gain = 15.0f) {
+inline std::vector<float> normal_values(std::int64_t count, float sigma, std::uint32_t seed, unsigned outlier_every = 0, float outlier_gain = 15.0f) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> normal(0.0f, sigma);
     std::vector<float> v(static_cast<std::size_t>(count));

@@ -13,10 +13,7 @@ inline void append_part(std::string& out, const char* part) { out.append(part); 
 inline void append_part(std::string& out, const std::string& part) { out.append(part); }
 inline void append_part(std::string& out, char part) { out.push_back(part); }
 template <class T>
-    requires(std::integral<T> || std::floating_point<T>)
-void append_part(std::string& out, T value) {
-    out.append(std::to_string(value));
-}
+requires(std::integral<T> || std::floating_point<T>) void append_part(std::string& out, T value) { out.append(std::to_string(value)); }
 
 /// `text` for an error message: whole when short, else its first `keep` characters and its length
 /// (a 100 KB pattern is not echoed whole).

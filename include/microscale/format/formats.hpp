@@ -67,7 +67,7 @@ concept weight_format = requires {
     { F::block_size } -> std::convertible_to<int>;
     { F::has_global_scale } -> std::convertible_to<bool>;
     { F::element::bits } -> std::convertible_to<int>;
-    { F::element::encode(0.0f) };
+    {F::element::encode(0.0f)};
     { F::scale::decode(std::uint8_t{}) } -> std::convertible_to<float>;
 };
 
@@ -93,7 +93,7 @@ constexpr std::int64_t scale_cols(std::int64_t k) noexcept {
 
 /// Bytes of one packed group (2 fp4 codes in 1 byte, 4 fp6 codes in 3 bytes).
 template <weight_format F>
-inline constexpr int group_bytes = codes_per_group<F> * element_bits<F> / 8;
+inline constexpr int group_bytes = codes_per_group<F>* element_bits<F> / 8;
 
 /// Elements of a packed row of `bytes` bytes; -1 when the bytes are not whole groups.
 template <weight_format F>

@@ -25,9 +25,7 @@ namespace microscale::format {
 
 enum class mx_scale_rule : std::uint8_t { even, floor };
 
-constexpr std::string_view mx_scale_rule_name(mx_scale_rule rule) noexcept {
-    return rule == mx_scale_rule::even ? "even" : "floor";
-}
+constexpr std::string_view mx_scale_rule_name(mx_scale_rule rule) noexcept { return rule == mx_scale_rule::even ? "even" : "floor"; }
 
 inline mx_scale_rule parse_mx_scale_rule(std::string_view name) {
     if (name == "even") return mx_scale_rule::even;

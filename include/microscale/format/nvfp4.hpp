@@ -22,9 +22,7 @@ inline constexpr float global_divisor = 6.0f * 448.0f;  // 2688: amax -> global 
 /// weight_scale_2 = amax / (6 * 448) (fp32). ModelOpt computes 0/0 = NaN block scales for an
 /// all-zero tensor; microscale instead returns 1.0 there (every code is then 0, so any G
 /// dequantizes to exact zeros, and no loader sees a zero or infinite global scale).
-inline float weight_global_scale(float amax) noexcept {
-    return amax == 0.0f ? 1.0f : amax / global_divisor;
-}
+inline float weight_global_scale(float amax) noexcept { return amax == 0.0f ? 1.0f : amax / global_divisor; }
 
 /// Block scale code: s = block_amax / (6 * G) (6*G rounded first); s == 0 -> 1.0;
 /// e4m3(clamp(s, 2^-9, 448)), round to nearest even.
@@ -36,9 +34,7 @@ inline std::uint8_t weight_block_scale(float block_amax, float global) noexcept 
 }
 
 /// The divisor of a block's elements: float(s8) * G (one fp32 product).
-inline float weight_block_divisor(std::uint8_t scale_code, float global) noexcept {
-    return numeric::e4m3::decode(scale_code) * global;
-}
+inline float weight_block_divisor(std::uint8_t scale_code, float global) noexcept { return numeric::e4m3::decode(scale_code) * global; }
 
 /// Element code: round_e2m1(w / divisor) (IEEE fp32 division, RNE, saturate at ±6). ModelOpt's
 /// _cast_fp4 takes the sign from (y < 0), so an exact -0.0 gives code 0, not 0x8.
@@ -49,9 +45,7 @@ inline std::uint8_t weight_element(float w, float divisor) noexcept {
 }
 
 /// Dequantization factor of a weight block: float(s8) * G (fp32), as vLLM's dequantize_to_dtype.
-inline float weight_dequant_factor(std::uint8_t scale_code, float global) noexcept {
-    return numeric::e4m3::decode(scale_code) * global;
-}
+inline float weight_dequant_factor(std::uint8_t scale_code, float global) noexcept { return numeric::e4m3::decode(scale_code) * global; }
 
 // ---- activations: vLLM reference emulation --------------------------------------------------------
 
@@ -87,8 +81,6 @@ inline std::uint8_t activation_element(float x, float output_scale) noexcept {
 }
 
 /// Dequantization factor: s / g (one fp32 division); x' = e2m1(q) * factor.
-inline float activation_dequant_factor(std::uint8_t scale_code, float g) noexcept {
-    return numeric::e4m3::decode(scale_code) / g;
-}
+inline float activation_dequant_factor(std::uint8_t scale_code, float g) noexcept { return numeric::e4m3::decode(scale_code) / g; }
 
 }  // namespace microscale::format::nvfp4_rules

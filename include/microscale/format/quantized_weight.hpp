@@ -41,8 +41,7 @@ void validate(const quantized_weight& w) {
     auto fail = [&](const std::string& what) { throw std::invalid_argument(cat(w.name, " (", F::name, "): ", what)); };
     if (w.format != F::name) fail(cat("weight is in format '", w.format, "'"));
     if (w.rows <= 0 || w.cols <= 0) fail(cat("shape [", w.rows, ", ", w.cols, "] is empty"));
-    if (w.cols % F::block_size != 0)
-        fail(cat("K = ", w.cols, " is not a multiple of the block size ", F::block_size));
+    if (w.cols % F::block_size != 0) fail(cat("K = ", w.cols, " is not a multiple of the block size ", F::block_size));
     const std::int64_t want_codes = w.rows * format::packed_row_bytes<F>(w.cols);
     if (static_cast<std::int64_t>(w.codes.size()) != want_codes)
         fail(cat("has ", w.codes.size(), " code bytes, [", w.rows, ", ", w.cols, "] needs ", want_codes));
@@ -59,8 +58,7 @@ void validate(const quantized_weight& w) {
         }
     }
     if constexpr (F::has_global_scale) {
-        if (!std::isfinite(w.global_scale) || w.global_scale <= 0.0f)
-            fail(cat("global scale ", w.global_scale, " is not a positive finite number"));
+        if (!std::isfinite(w.global_scale) || w.global_scale <= 0.0f) fail(cat("global scale ", w.global_scale, " is not a positive finite number"));
         if (w.input_scale && (!std::isfinite(*w.input_scale) || *w.input_scale <= 0.0f))
             fail(cat("input_scale ", *w.input_scale, " is not a positive finite number"));
     } else if (w.global_scale != 1.0f) {

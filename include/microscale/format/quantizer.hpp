@@ -56,38 +56,29 @@ struct block_rules<nvfp4> {
         float g = 1.0f;  ///< 1 / input_scale
     };
 
-    static weight_params weight_tensor_params(float amax, const quantize_options&) noexcept {
-        return {nvfp4_rules::weight_global_scale(amax)};
-    }
-    static std::uint8_t quantize_weight_block(const float* w, const weight_params& p,
-                                              std::uint8_t* codes) noexcept {
+    static weight_params weight_tensor_params(float amax, const quantize_options&) noexcept { return {nvfp4_rules::weight_global_scale(amax)}; }
+    static std::uint8_t quantize_weight_block(const float* w, const weight_params& p, std::uint8_t* codes) noexcept {
         const std::uint8_t s = nvfp4_rules::weight_block_scale(block_amax(w, nvfp4::block_size), p.global);
         const float divisor = nvfp4_rules::weight_block_divisor(s, p.global);
         for (int i = 0; i < nvfp4::block_size; ++i) codes[i] = nvfp4_rules::weight_element(w[i], divisor);
         return s;
     }
-    static float weight_factor(std::uint8_t s, float global) noexcept {
-        return nvfp4_rules::weight_dequant_factor(s, global);
-    }
+    static float weight_factor(std::uint8_t s, float global) noexcept { return nvfp4_rules::weight_dequant_factor(s, global); }
 
     /// The layer's activation parameters: needs the static input_scale (calibrated).
     static activation_params activation_params_from(std::optional<float> input_scale, const std::string& name) {
         if (!input_scale) {
-            throw std::invalid_argument(
-            detail::cat(name, ": W4A4 NVFP4 needs the activation global scale (input_scale) from calibration"));
+            throw std::invalid_argument(detail::cat(name, ": W4A4 NVFP4 needs the activation global scale (input_scale) from calibration"));
         }
         return {nvfp4_rules::activation_multiplier(*input_scale)};
     }
-    static std::uint8_t quantize_activation_block(const float* x, const activation_params& p,
-                                                  std::uint8_t* codes) noexcept {
+    static std::uint8_t quantize_activation_block(const float* x, const activation_params& p, std::uint8_t* codes) noexcept {
         const std::uint8_t s = nvfp4_rules::activation_block_scale(block_amax(x, nvfp4::block_size), p.g);
         const float output_scale = nvfp4_rules::activation_output_scale(s, p.g);
         for (int i = 0; i < nvfp4::block_size; ++i) codes[i] = nvfp4_rules::activation_element(x[i], output_scale);
         return s;
     }
-    static float activation_factor(std::uint8_t s, const activation_params& p) noexcept {
-        return nvfp4_rules::activation_dequant_factor(s, p.g);
-    }
+    static float activation_factor(std::uint8_t s, const activation_params& p) noexcept { return nvfp4_rules::activation_dequant_factor(s, p.g); }
 };
 
 /// The MX formats share one rule set, parameterised by the element codec.
@@ -113,13 +104,10 @@ struct mx_block_rules {
     static float weight_factor(std::uint8_t s, float) noexcept { return mx_rules::dequant_factor(s); }
 
     static activation_params activation_params_from(std::optional<float>, const std::string&) noexcept { return {}; }
-    static std::uint8_t quantize_activation_block(const float* x, const activation_params& p,
-                                                  std::uint8_t* codes) noexcept {
+    static std::uint8_t quantize_activation_block(const float* x, const activation_params& p, std::uint8_t* codes) noexcept {
         return quantize_block(x, p.rule, codes);
     }
-    static float activation_factor(std::uint8_t s, const activation_params&) noexcept {
-        return mx_rules::dequant_factor(s);
-    }
+    static float activation_factor(std::uint8_t s, const activation_params&) noexcept { return mx_rules::dequant_factor(s); }
 };
 
 template <>
@@ -134,8 +122,7 @@ inline void require_finite(std::span<const float> values, std::int64_t cols, con
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!std::isfinite(values[i])) {
             const auto row = static_cast<std::int64_t>(i) / cols, col = static_cast<std::int64_t>(i) % cols;
-            throw std::invalid_argument(
-                detail::cat(name, ": element [", row, ", ", col, "] is ", std::isnan(values[i]) ? "NaN" : "infinite"));
+            throw std::invalid_argument(detail::cat(name, ": element [", row, ", ", col, "] is ", std::isnan(values[i]) ? "NaN" : "infinite"));
         }
     }
 }
@@ -144,16 +131,13 @@ inline void require_finite(std::span<const float> values, std::int64_t cols, con
 /// reference exporter does (ModelOpt for nvfp4, Quark / torchao "even" for MX).
 /// Errors: cols not a multiple of the block, non-finite elements.
 template <weight_format F>
-quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, std::int64_t cols,
-                                 const quantize_options& options = {}) {
+quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, std::int64_t cols, const quantize_options& options = {}) {
     using rules = block_rules<F>;
     if (rows <= 0 || cols <= 0 || static_cast<std::int64_t>(w.size()) != rows * cols) {
-        throw std::invalid_argument(
-            detail::cat(options.name, ": ", w.size(), " values do not make a non-empty [", rows, ", ", cols, "] matrix"));
+        throw std::invalid_argument(detail::cat(options.name, ": ", w.size(), " values do not make a non-empty [", rows, ", ", cols, "] matrix"));
     }
     if (cols % F::block_size != 0) {
-        throw std::invalid_argument(detail::cat(options.name, ": K = ", cols, " is not a multiple of the ", F::name,
-                                                " block size ", F::block_size));
+        throw std::invalid_argument(detail::cat(options.name, ": K = ", cols, " is not a multiple of the ", F::name, " block size ", F::block_size));
     }
     require_finite(w, cols, options.name);
 
@@ -179,12 +163,12 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
     for (std::int64_t r = 0; r < rows; ++r) {
         const float* row = w.data() + r * cols;
         for (std::int64_t b = 0; b < blocks; ++b) {
-            q.scales[static_cast<std::size_t>(r * blocks + b)] = rules::quantize_weight_block(
-                row + b * F::block_size, params, row_codes.data() + b * F::block_size);
+            q.scales[static_cast<std::size_t>(r * blocks + b)] =
+                rules::quantize_weight_block(row + b * F::block_size, params, row_codes.data() + b * F::block_size);
         }
-        numeric::pack<typename F::element>(
-            row_codes, std::span<std::uint8_t>(q.codes).subspan(static_cast<std::size_t>(r * packed_row_bytes<F>(cols)),
-                                                                static_cast<std::size_t>(packed_row_bytes<F>(cols))));
+        numeric::pack<typename F::element>(row_codes,
+                                           std::span<std::uint8_t>(q.codes).subspan(static_cast<std::size_t>(r * packed_row_bytes<F>(cols)),
+                                                                                    static_cast<std::size_t>(packed_row_bytes<F>(cols))));
     }
     return q;
 }
@@ -193,12 +177,11 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
 ///   codes[K] (one element code per byte), scales[K / block] (scale codes, this row, linear),
 ///   dequantized[K] = element(code) * factor, in fp32 (not yet rounded to the activation dtype).
 template <weight_format F>
-void qdq_row(const float* x, std::int64_t k, const typename block_rules<F>::activation_params& params,
-             std::uint8_t* codes, std::uint8_t* scales, float* dequantized) noexcept {
+void qdq_row(const float* x, std::int64_t k, const typename block_rules<F>::activation_params& params, std::uint8_t* codes, std::uint8_t* scales,
+             float* dequantized) noexcept {
     using rules = block_rules<F>;
     for (std::int64_t b = 0; b < k / F::block_size; ++b) {
-        const std::uint8_t s = rules::quantize_activation_block(x + b * F::block_size, params,
-                                                                codes + b * F::block_size);
+        const std::uint8_t s = rules::quantize_activation_block(x + b * F::block_size, params, codes + b * F::block_size);
         scales[b] = s;
         const float factor = rules::activation_factor(s, params);
         for (int i = 0; i < F::block_size; ++i) {

@@ -14,8 +14,6 @@ struct extents {
     constexpr bool operator==(const extents&) const = default;
 };
 
-constexpr std::int64_t round_up(std::int64_t value, std::int64_t multiple) noexcept {
-    return (value + multiple - 1) / multiple * multiple;
-}
+constexpr std::int64_t round_up(std::int64_t value, std::int64_t multiple) noexcept { return (value + multiple - 1) / multiple * multiple; }
 
 }  // namespace microscale::layout

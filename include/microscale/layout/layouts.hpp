@@ -37,15 +37,11 @@ concept scale_layout = requires(std::int64_t i) {
 template <class L>
 concept layout_slot = scale_layout<L> || std::same_as<L, stored>;
 
-constexpr std::string_view layout_name(layout_id id) noexcept {
-    return id == layout_id::linear ? linear::name : swizzled_128x4::name;
-}
+constexpr std::string_view layout_name(layout_id id) noexcept { return id == layout_id::linear ? linear::name : swizzled_128x4::name; }
 
 /// True if a kernel whose layout slot is named `slot` reads scales stored in layout `id`: a
 /// `stored` slot reads any layout, a concrete one only its own.
-constexpr bool slot_reads(std::string_view slot, layout_id id) noexcept {
-    return slot == stored::name || slot == layout_name(id);
-}
+constexpr bool slot_reads(std::string_view slot, layout_id id) noexcept { return slot == stored::name || slot == layout_name(id); }
 
 /// Parses "linear" / "swizzled_128x4"; throws std::invalid_argument naming the known ones.
 inline layout_id parse_layout(std::string_view name) {
@@ -69,8 +65,7 @@ constexpr std::int64_t stored_size(std::int64_t rows, std::int64_t cols, std::in
 
 /// linear [batch, rows, cols] -> layout L (padding zero-filled).
 template <scale_layout L>
-std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scales, std::int64_t rows,
-                                      std::int64_t cols, std::int64_t batch = 1) {
+std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scales, std::int64_t rows, std::int64_t cols, std::int64_t batch = 1) {
     if (static_cast<std::int64_t>(linear_scales.size()) != batch * rows * cols) {
         throw std::invalid_argument(
             detail::cat("pack_scales: got ", linear_scales.size(), " scale bytes for ", batch, " x [", rows, ", ", cols, "]"));
@@ -88,29 +83,25 @@ std::vector<std::uint8_t> pack_scales(std::span<const std::uint8_t> linear_scale
 
 /// layout L -> linear [batch, rows, cols] (padding dropped).
 template <scale_layout L>
-std::vector<std::uint8_t> unpack_scales(std::span<const std::uint8_t> stored, std::int64_t rows,
-                                        std::int64_t cols, std::int64_t batch = 1) {
+std::vector<std::uint8_t> unpack_scales(std::span<const std::uint8_t> stored, std::int64_t rows, std::int64_t cols, std::int64_t batch = 1) {
     const std::int64_t matrix = L::padded_shape(rows, cols).size();
     if (static_cast<std::int64_t>(stored.size()) != batch * matrix) {
-        throw std::invalid_argument(detail::cat("unpack_scales: got ", stored.size(), " bytes, layout ", L::name, " of ",
-                                                batch, " x [", rows, ", ", cols, "] stores ", batch * matrix));
+        throw std::invalid_argument(detail::cat("unpack_scales: got ", stored.size(), " bytes, layout ", L::name, " of ", batch, " x [", rows, ", ",
+                                                cols, "] stores ", batch * matrix));
     }
     std::vector<std::uint8_t> out(static_cast<std::size_t>(batch * rows * cols));
     if (rows == 0 || cols == 0) return out;
     for (std::int64_t b = 0; b < batch; ++b)
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
-                out[static_cast<std::size_t>((b * rows + r) * cols + c)] =
-                    stored[static_cast<std::size_t>(b * matrix + L::offset(r, c, cols))];
+                out[static_cast<std::size_t>((b * rows + r) * cols + c)] = stored[static_cast<std::size_t>(b * matrix + L::offset(r, c, cols))];
     return out;
 }
 
 /// Re-lays scales stored in layout `from` into layout `to`.
-inline std::vector<std::uint8_t> convert_scales(std::span<const std::uint8_t> stored, layout_id from,
-                                                layout_id to, std::int64_t rows, std::int64_t cols,
-                                                std::int64_t batch = 1) {
-    std::vector<std::uint8_t> as_linear =
-        visit_layout(from, [&](auto l) { return unpack_scales<decltype(l)>(stored, rows, cols, batch); });
+inline std::vector<std::uint8_t> convert_scales(std::span<const std::uint8_t> stored, layout_id from, layout_id to, std::int64_t rows,
+                                                std::int64_t cols, std::int64_t batch = 1) {
+    std::vector<std::uint8_t> as_linear = visit_layout(from, [&](auto l) { return unpack_scales<decltype(l)>(stored, rows, cols, batch); });
     return visit_layout(to, [&](auto l) { return pack_scales<decltype(l)>(as_linear, rows, cols, batch); });
 }
 

@@ -13,13 +13,9 @@ struct linear {
     static constexpr layout_id id = layout_id::linear;
 
     /// Stored shape of a logical [rows, cols] scale matrix.
-    static constexpr extents padded_shape(std::int64_t rows, std::int64_t cols) noexcept {
-        return {rows, cols};
-    }
+    static constexpr extents padded_shape(std::int64_t rows, std::int64_t cols) noexcept { return {rows, cols}; }
     /// Byte offset of logical scale (row, col) inside one stored matrix of logical width `cols`.
-    static constexpr std::int64_t offset(std::int64_t row, std::int64_t col, std::int64_t cols) noexcept {
-        return row * cols + col;
-    }
+    static constexpr std::int64_t offset(std::int64_t row, std::int64_t col, std::int64_t cols) noexcept { return row * cols + col; }
 };
 
 }  // namespace microscale::layout

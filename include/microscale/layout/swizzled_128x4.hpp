@@ -24,8 +24,7 @@ struct swizzled_128x4 {
     }
     static constexpr std::int64_t offset(std::int64_t row, std::int64_t col, std::int64_t cols) noexcept {
         const std::int64_t col_tiles = round_up(cols, tile_cols) / tile_cols;
-        return ((row / 128) * col_tiles + col / 4) * 512 + (row % 32) * 16 + ((row / 32) % 4) * 4 +
-               (col % 4);
+        return ((row / 128) * col_tiles + col / 4) * 512 + (row % 32) * 16 + ((row / 32) % 4) * 4 + (col % 4);
     }
 };
 

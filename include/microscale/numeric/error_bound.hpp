@@ -36,9 +36,18 @@ inline double accumulation_bound(std::int64_t k, double sum_abs, double exact, d
     const double fp32_part = gamma_fp32(static_cast<double>(k + extra_roundings)) * sum_abs;
     double out_unit = 0.0, out_subnormal = 0.0;
     switch (out) {
-        case dtype::f32: out_unit = 0.0; out_subnormal = 0x1p-149; break;
-        case dtype::bf16: out_unit = 0x1p-8; out_subnormal = 0x1p-133; break;
-        case dtype::f16: out_unit = 0x1p-11; out_subnormal = 0x1p-25; break;
+        case dtype::f32:
+            out_unit = 0.0;
+            out_subnormal = 0x1p-149;
+            break;
+        case dtype::bf16:
+            out_unit = 0x1p-8;
+            out_subnormal = 0x1p-133;
+            break;
+        case dtype::f16:
+            out_unit = 0x1p-11;
+            out_subnormal = 0x1p-25;
+            break;
     }
     return fp32_part + out_unit * (std::fabs(exact) + fp32_part) + out_subnormal;
 }

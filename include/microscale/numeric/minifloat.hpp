@@ -54,8 +54,7 @@ struct minifloat_codec {
     static constexpr int min_normal_exponent = 1 - bias;
     static constexpr std::uint32_t code_count = 1u << bits;
 
-    static_assert(exponent_bits >= 1 && mantissa_bits >= 1 && bits <= 16,
-                  "minifloat: 1..16 bits with at least one exponent and one mantissa bit");
+    static_assert(exponent_bits >= 1 && mantissa_bits >= 1 && bits <= 16, "minifloat: 1..16 bits with at least one exponent and one mantissa bit");
     static_assert(mantissa_bits <= 22, "minifloat: mantissa must be narrower than fp32's");
 
     /// Value of a code (NaN codes decode to quiet NaN, inf codes to ±inf).
@@ -64,19 +63,16 @@ struct minifloat_codec {
         const std::uint32_t magnitude = code & magnitude_mask;
         float value;
         if (magnitude > max_finite_code) {
-            value = is_inf_magnitude(magnitude) ? std::numeric_limits<float>::infinity()
-                                                : std::numeric_limits<float>::quiet_NaN();
+            value = is_inf_magnitude(magnitude) ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
         } else {
             const std::uint32_t exponent_field = magnitude >> mantissa_bits;
             const std::uint32_t mantissa = magnitude & ((1u << mantissa_bits) - 1u);
             if (exponent_field == 0) {
                 // subnormal: mantissa * 2^(emin - m), exact in fp32
-                value = static_cast<float>(mantissa) *
-                        detail::pow2(min_normal_exponent - mantissa_bits);
+                value = static_cast<float>(mantissa) * detail::pow2(min_normal_exponent - mantissa_bits);
             } else {
                 const std::uint32_t fp32_bits =
-                    (static_cast<std::uint32_t>(static_cast<int>(exponent_field) - bias + 127) << 23) |
-                    (mantissa << (23 - mantissa_bits));
+                    (static_cast<std::uint32_t>(static_cast<int>(exponent_field) - bias + 127) << 23) | (mantissa << (23 - mantissa_bits));
                 value = std::bit_cast<float>(fp32_bits);
             }
         }
@@ -117,9 +113,7 @@ struct minifloat_codec {
         }
         // (quantum_exponent - emin) << m plus the quanta (which carry the implicit bit) is exactly
         // the magnitude code; a carry out of the mantissa moves into the exponent field.
-        const std::uint32_t magnitude =
-            (static_cast<std::uint32_t>(quantum_exponent - min_normal_exponent) << mantissa_bits) +
-            quanta;
+        const std::uint32_t magnitude = (static_cast<std::uint32_t>(quantum_exponent - min_normal_exponent) << mantissa_bits) + quanta;
         if (magnitude > max_finite_code) return overflowed(sign);
         return static_cast<code_type>(sign | magnitude);
     }
@@ -131,15 +125,11 @@ struct minifloat_codec {
 
     static constexpr float max_finite() noexcept { return decode(max_finite_code); }
     static constexpr float min_subnormal() noexcept { return decode(1); }
-    static constexpr float min_normal() noexcept {
-        return decode(static_cast<code_type>(1u << mantissa_bits));
-    }
+    static constexpr float min_normal() noexcept { return decode(static_cast<code_type>(1u << mantissa_bits)); }
 
 private:
     static constexpr std::uint32_t inf_magnitude = (static_cast<std::uint32_t>(max_finite_code) + 1u);
-    static constexpr bool is_inf_magnitude(std::uint32_t magnitude) noexcept {
-        return has_inf && magnitude == inf_magnitude;
-    }
+    static constexpr bool is_inf_magnitude(std::uint32_t magnitude) noexcept { return has_inf && magnitude == inf_magnitude; }
     static constexpr code_type overflowed(code_type sign) noexcept {
         if constexpr (overflow == overflow_rule::infinity) {
             static_assert(has_inf, "overflow to infinity needs an infinity code");

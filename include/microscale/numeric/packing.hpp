@@ -34,8 +34,7 @@ inline void require_size(std::string_view what, std::size_t got, std::size_t wan
 }
 
 template <int Bits>
-void pack_bits(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed,
-               std::string_view what) {
+void pack_bits(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed, std::string_view what) {
     static_assert(Bits == 4 || Bits == 6, "packing is defined for 4- and 6-bit codes");
     require_size(what, packed.size(), packed_bytes(codes.size(), Bits));
     std::uint32_t accumulator = 0;  // pending bits, LSB first
@@ -58,8 +57,7 @@ void pack_bits(std::span<const std::uint8_t> codes, std::span<std::uint8_t> pack
 }
 
 template <int Bits>
-void unpack_bits(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes,
-                 std::string_view what) {
+void unpack_bits(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes, std::string_view what) {
     require_size(what, packed.size(), packed_bytes(codes.size(), Bits));
     constexpr std::uint32_t mask = (1u << Bits) - 1u;
     std::uint32_t accumulator = 0;
@@ -79,21 +77,13 @@ void unpack_bits(std::span<const std::uint8_t> packed, std::span<std::uint8_t> c
 }  // namespace detail
 
 /// codes: n 4-bit codes -> packed: packed_bytes(n, 4) bytes (element 2j in the low nibble).
-inline void pack_fp4(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed) {
-    detail::pack_bits<4>(codes, packed, "pack_fp4");
-}
+inline void pack_fp4(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed) { detail::pack_bits<4>(codes, packed, "pack_fp4"); }
 /// packed: packed_bytes(n, 4) bytes -> codes: n 4-bit codes.
-inline void unpack_fp4(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes) {
-    detail::unpack_bits<4>(packed, codes, "unpack_fp4");
-}
+inline void unpack_fp4(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes) { detail::unpack_bits<4>(packed, codes, "unpack_fp4"); }
 /// codes: n 6-bit codes -> packed: packed_bytes(n, 6) bytes (4 codes per 3 bytes).
-inline void pack_fp6(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed) {
-    detail::pack_bits<6>(codes, packed, "pack_fp6");
-}
+inline void pack_fp6(std::span<const std::uint8_t> codes, std::span<std::uint8_t> packed) { detail::pack_bits<6>(codes, packed, "pack_fp6"); }
 /// packed: packed_bytes(n, 6) bytes -> codes: n 6-bit codes.
-inline void unpack_fp6(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes) {
-    detail::unpack_bits<6>(packed, codes, "unpack_fp6");
-}
+inline void unpack_fp6(std::span<const std::uint8_t> packed, std::span<std::uint8_t> codes) { detail::unpack_bits<6>(packed, codes, "unpack_fp6"); }
 
 /// Pack with the width of element codec `Codec` (e2m1 -> fp4, e2m3/e3m2 -> fp6).
 template <class Codec>

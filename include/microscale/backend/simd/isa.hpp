@@ -37,9 +37,7 @@ namespace microscale::backend::simd_isa {
 
 enum class cpu_arch : std::uint8_t { any, x86_64, aarch64, other };
 
-constexpr std::string_view arch_name(cpu_arch a) noexcept {
-    return a == cpu_arch::x86_64 ? "x86-64" : a == cpu_arch::aarch64 ? "AArch64" : "other";
-}
+constexpr std::string_view arch_name(cpu_arch a) noexcept { return a == cpu_arch::x86_64 ? "x86-64" : a == cpu_arch::aarch64 ? "AArch64" : "other"; }
 
 /// CPU features the tiers need, read once. (avx512bf16 is needed by no tier: the benchmarks'
 /// bf16-dot peak probe asks for it, bench/probes.cpp.)
@@ -53,8 +51,8 @@ struct cpu_features {
 #endif
     // x86-64
     bool avx2 = false, fma = false, f16c = false, bmi2 = false, os_ymm = false;
-    bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false,
-         avx512bf16 = false, avx512vbmi = false, os_zmm = false;
+    bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false, avx512bf16 = false, avx512vbmi = false,
+         os_zmm = false;
     // AArch64 (Linux: HWCAP_ASIMD, HWCAP_ASIMDDP, HWCAP_SVE, HWCAP2_SVE2, HWCAP2_I8MM)
     bool neon = false, neon_dot = false, sve = false, sve2 = false, i8mm = false;
 
@@ -69,8 +67,8 @@ struct cpu_features {
         if (osxsave) {
             unsigned lo = 0, hi = 0;
             __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-            f.os_ymm = (lo & 0x6) == 0x6;             // XMM + YMM state
-            f.os_zmm = (lo & 0xE6) == 0xE6;           // + opmask, ZMM_Hi256, Hi16_ZMM
+            f.os_ymm = (lo & 0x6) == 0x6;    // XMM + YMM state
+            f.os_zmm = (lo & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
         }
         if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
             f.avx2 = (b >> 5) & 1;
@@ -107,14 +105,18 @@ struct requirement {
     std::string_view name;
 };
 
-inline constexpr requirement avx2_requirements[] = {
-    {&cpu_features::avx2, "avx2"}, {&cpu_features::fma, "fma"}, {&cpu_features::f16c, "f16c"},
-    {&cpu_features::bmi2, "bmi2"}, {&cpu_features::os_ymm, "OS support for YMM state"}};
-inline constexpr requirement avx512_requirements[] = {
-    {&cpu_features::avx512f, "avx512f"},        {&cpu_features::avx512bw, "avx512bw"},
-    {&cpu_features::avx512vl, "avx512vl"},      {&cpu_features::avx512dq, "avx512dq"},
-    {&cpu_features::avx512vnni, "avx512_vnni"}, {&cpu_features::avx512vbmi, "avx512_vbmi"},
-    {&cpu_features::os_zmm, "OS support for ZMM state"}};
+inline constexpr requirement avx2_requirements[] = {{&cpu_features::avx2, "avx2"},
+                                                    {&cpu_features::fma, "fma"},
+                                                    {&cpu_features::f16c, "f16c"},
+                                                    {&cpu_features::bmi2, "bmi2"},
+                                                    {&cpu_features::os_ymm, "OS support for YMM state"}};
+inline constexpr requirement avx512_requirements[] = {{&cpu_features::avx512f, "avx512f"},
+                                                      {&cpu_features::avx512bw, "avx512bw"},
+                                                      {&cpu_features::avx512vl, "avx512vl"},
+                                                      {&cpu_features::avx512dq, "avx512dq"},
+                                                      {&cpu_features::avx512vnni, "avx512_vnni"},
+                                                      {&cpu_features::avx512vbmi, "avx512_vbmi"},
+                                                      {&cpu_features::os_zmm, "OS support for ZMM state"}};
 
 /// A tier's identity: its row in `tiers`.
 enum class isa : std::uint8_t { avx512, avx2, generic };
@@ -130,8 +132,8 @@ const isa_kernels& generic_kernels() noexcept;
 struct tier {
     isa id;
     std::string_view name;
-    cpu_arch arch;                                        ///< `any`: runs on every CPU
-    std::array<std::span<const requirement>, 2> needs;    ///< features, in the order messages name them
+    cpu_arch arch;                                      ///< `any`: runs on every CPU
+    std::array<std::span<const requirement>, 2> needs;  ///< features, in the order messages name them
     const isa_kernels& (*kernels)() noexcept;
 };
 
@@ -142,11 +144,13 @@ inline constexpr tier tiers[] = {
     {isa::generic, "generic", cpu_arch::any, {}, &generic_kernels},
 };
 
-static_assert([] {
-    for (std::size_t i = 0; i < std::size(tiers); ++i)
-        if (tiers[i].id != static_cast<isa>(i)) return false;
-    return true;
-}(), "simd tiers: the rows of `tiers` follow the enumerators of `isa`");
+static_assert(
+    [] {
+        for (std::size_t i = 0; i < std::size(tiers); ++i)
+            if (tiers[i].id != static_cast<isa>(i)) return false;
+        return true;
+    }(),
+    "simd tiers: the rows of `tiers` follow the enumerators of `isa`");
 
 inline constexpr auto all_isas = [] {
     std::array<isa, std::size(tiers)> ids{};

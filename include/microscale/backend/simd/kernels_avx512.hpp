@@ -16,8 +16,8 @@
 //                       runs 3 x MT micro-tiles over it (compute-bound M)
 #pragma once
 
-#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && \
-      defined(__AVX512VNNI__) && defined(__AVX512VBMI__))
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__) && \
+      defined(__AVX512VBMI__))
 #error "kernels_avx512.hpp must be compiled with the avx512 tier's flags (see instantiations/CMakeLists.txt)"
 #endif
 
@@ -42,8 +42,8 @@ inline std::int32_t load_u32(const void* p) noexcept {
     return v;
 }
 
-inline constexpr std::int64_t panel_groups = 3;    ///< row groups per panel
-inline constexpr std::int64_t panel_k = 512;      ///< k per panel (a multiple of every block size)
+inline constexpr std::int64_t panel_groups = 3;  ///< row groups per panel
+inline constexpr std::int64_t panel_k = 512;     ///< k per panel (a multiple of every block size)
 inline constexpr std::int64_t streaming_max_m = 4;
 
 // ---- decoders of one (row group, quad) -----------------------------------------------------------
@@ -82,19 +82,18 @@ struct dword_decoder {  // any element, dword flavour -> four vectors of 16 fp32
         const __m512i d23 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk + 16)));
         const __m512i index[4] = {d01, _mm512_srli_epi32(d01, 4), d23, _mm512_srli_epi32(d23, 4)};
         if (!fp6) {
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int j = 0; j < 4; ++j) out[j] = _mm512_permutexvar_ps(index[j], table_lo);  // bits 0-3
             return;
         }
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j) {
             // hi2 of row r is bits 2r, 2r+1 of word j: move to bits 4-5 next to the nibble
             const __m512i high = _mm512_slli_epi32(_mm512_srlv_epi32(_mm512_set1_epi32(load_u32(chunk + 32 + 4 * j)), row_shifts), 4);
             const __m512i code = _mm512_ternarylogic_epi32(nibble_mask, index[j], high, 0xCA);
             const __m512 magnitude = _mm512_permutex2var_ps(table_lo, code, table_hi);  // bits 0-4
             // bit 5 of the code is the sign: xor it into bit 31
-            out[j] = _mm512_castsi512_ps(
-                _mm512_ternarylogic_epi32(_mm512_castps_si512(magnitude), _mm512_slli_epi32(code, 26), sign_mask, 0x78));
+            out[j] = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(magnitude), _mm512_slli_epi32(code, 26), sign_mask, 0x78));
         }
     }
 };
@@ -112,7 +111,9 @@ struct integer_fold {
 
 struct int8_path : integer_fold {
     using block_acc = __m512i;
-    struct quad_weights { __m512i w; };
+    struct quad_weights {
+        __m512i w;
+    };
     static constexpr std::int64_t panel_bytes = 64;
     byte_decoder decode_bytes;
     void decode(const std::uint8_t* chunk, quad_weights& q) const noexcept { q.w = decode_bytes(chunk); }
@@ -126,16 +127,16 @@ struct int8_path : integer_fold {
     }
     /// One block's quads [q0, q1) from a panel: weights loaded once per quad, activations once per row.
     template <int NV, int MT>
-    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride,
-                            const std::byte* const (&x)[MT], std::int64_t q0, std::int64_t q1, std::int64_t panel_q0) noexcept {
+    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride, const std::byte* const (&x)[MT], std::int64_t q0,
+                            std::int64_t q1, std::int64_t panel_q0) noexcept {
         for (std::int64_t q = q0; q < q1; ++q) {
             __m512i w[NV];
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) w[v] = _mm512_load_si512(panel + v * stride + (q - panel_q0) * panel_bytes);
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int i = 0; i < MT; ++i) {
                 const __m512i xq = _mm512_set1_epi32(load_u32(x[i] + 4 * q));
-                #pragma GCC unroll 16
+#pragma GCC unroll 16
                 for (int v = 0; v < NV; ++v) dpbusd(blk[v][i], xq, w[v]);
             }
         }
@@ -144,7 +145,9 @@ struct int8_path : integer_fold {
 
 struct int16_path : integer_fold {
     using block_acc = __m512i;
-    struct quad_weights { __m512i first, second; };
+    struct quad_weights {
+        __m512i first, second;
+    };
     static constexpr std::int64_t panel_bytes = 128;
     word_decoder decode_words;
     void decode(const std::uint8_t* chunk, quad_weights& q) const noexcept { decode_words(chunk, q.first, q.second); }
@@ -162,17 +165,17 @@ struct int16_path : integer_fold {
         dpwssd(blk, _mm512_set1_epi32(load_u32(x + 8 * quad + 4)), q.second);
     }
     template <int NV, int MT>
-    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride,
-                            const std::byte* const (&x)[MT], std::int64_t q0, std::int64_t q1, std::int64_t panel_q0) noexcept {
+    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride, const std::byte* const (&x)[MT], std::int64_t q0,
+                            std::int64_t q1, std::int64_t panel_q0) noexcept {
         for (std::int64_t q = q0; q < q1; ++q) {
             for (int half = 0; half < 2; ++half) {
                 __m512i w[NV];
-                #pragma GCC unroll 16
+#pragma GCC unroll 16
                 for (int v = 0; v < NV; ++v) w[v] = _mm512_load_si512(panel + v * stride + (q - panel_q0) * panel_bytes + 64 * half);
-                #pragma GCC unroll 16
+#pragma GCC unroll 16
                 for (int i = 0; i < MT; ++i) {
                     const __m512i xq = _mm512_set1_epi32(load_u32(x[i] + 8 * q + 4 * half));
-                    #pragma GCC unroll 16
+#pragma GCC unroll 16
                     for (int v = 0; v < NV; ++v) dpwssd(blk[v][i], xq, w[v]);
                 }
             }
@@ -182,41 +185,41 @@ struct int16_path : integer_fold {
 
 struct fma_path {
     using block_acc = __m512;
-    struct quad_weights { __m512 w[4]; };
+    struct quad_weights {
+        __m512 w[4];
+    };
     static constexpr std::int64_t panel_bytes = 256;
     dword_decoder decode_dwords;
     void decode(const std::uint8_t* chunk, quad_weights& q) const noexcept { decode_dwords(chunk, q.w); }
     static void store(const quad_weights& q, std::byte* panel) noexcept {
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j) _mm512_store_ps(reinterpret_cast<float*>(panel) + 16 * j, q.w[j]);
     }
     static void load(const std::byte* panel, quad_weights& q) noexcept {
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j) q.w[j] = _mm512_load_ps(reinterpret_cast<const float*>(panel) + 16 * j);
     }
     static block_acc start(const gemm_call&, std::int64_t, std::int64_t) noexcept { return _mm512_setzero_ps(); }
     static void dot(block_acc& blk, const quad_weights& q, const std::byte* x, std::int64_t quad) noexcept {
         const float* xf = reinterpret_cast<const float*>(x) + 4 * quad;
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j) blk = _mm512_fmadd_ps(q.w[j], _mm512_set1_ps(xf[j]), blk);
     }
-    static __m512 fold(__m512 y, block_acc blk, __m512 w_factor, const float*) noexcept {
-        return _mm512_fmadd_ps(blk, w_factor, y);
-    }
+    static __m512 fold(__m512 y, block_acc blk, __m512 w_factor, const float*) noexcept { return _mm512_fmadd_ps(blk, w_factor, y); }
     template <int NV, int MT>
-    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride,
-                            const std::byte* const (&x)[MT], std::int64_t q0, std::int64_t q1, std::int64_t panel_q0) noexcept {
+    static void panel_block(block_acc (&blk)[NV][MT], const std::byte* panel, std::int64_t stride, const std::byte* const (&x)[MT], std::int64_t q0,
+                            std::int64_t q1, std::int64_t panel_q0) noexcept {
         for (std::int64_t q = q0; q < q1; ++q) {
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int j = 0; j < 4; ++j) {  // one k at a time: the same order as dot()
                 __m512 w[NV];
-                #pragma GCC unroll 16
+#pragma GCC unroll 16
                 for (int v = 0; v < NV; ++v)
                     w[v] = _mm512_load_ps(reinterpret_cast<const float*>(panel + v * stride + (q - panel_q0) * panel_bytes) + 16 * j);
-                #pragma GCC unroll 16
+#pragma GCC unroll 16
                 for (int i = 0; i < MT; ++i) {
                     const __m512 xk = _mm512_set1_ps(reinterpret_cast<const float*>(x[i])[4 * q + j]);
-                    #pragma GCC unroll 16
+#pragma GCC unroll 16
                     for (int v = 0; v < NV; ++v) blk[v][i] = _mm512_fmadd_ps(w[v], xk, blk[v][i]);
                 }
             }
@@ -261,8 +264,7 @@ void stream_tile(const gemm_call& c, const Path& path, std::int64_t g0, std::int
         for (int v = 0; v < NV; ++v) {
             const __m512 w_factor = _mm512_loadu_ps(factors + (v * blocks + b) * group_rows);
 #pragma GCC unroll 16
-            for (int i = 0; i < MT; ++i)
-                acc[v][i] = Path::fold(acc[v][i], blk[v][i], w_factor, x_factors ? x_factors + i * blocks + b : nullptr);
+            for (int i = 0; i < MT; ++i) acc[v][i] = Path::fold(acc[v][i], blk[v][i], w_factor, x_factors ? x_factors + i * blocks + b : nullptr);
         }
     }
     float* const y = c.y + m0 * c.y_row_stride + g0 * group_rows;
@@ -276,11 +278,20 @@ void stream_tile(const gemm_call& c, const Path& path, std::int64_t g0, std::int
 template <class Path, int NV>
 void stream_rows(int mt, const gemm_call& c, const Path& path, std::int64_t g0, std::int64_t m0) noexcept {
     switch (mt) {
-        case 1: stream_tile<Path, NV, 1>(c, path, g0, m0); break;
-        case 2: if constexpr (NV <= 4) stream_tile<Path, NV, 2>(c, path, g0, m0); break;
-        case 3: if constexpr (NV <= 4) stream_tile<Path, NV, 3>(c, path, g0, m0); break;
-        case 4: if constexpr (NV <= 4) stream_tile<Path, NV, 4>(c, path, g0, m0); break;
-        default: break;
+        case 1:
+            stream_tile<Path, NV, 1>(c, path, g0, m0);
+            break;
+        case 2:
+            if constexpr (NV <= 4) stream_tile<Path, NV, 2>(c, path, g0, m0);
+            break;
+        case 3:
+            if constexpr (NV <= 4) stream_tile<Path, NV, 3>(c, path, g0, m0);
+            break;
+        case 4:
+            if constexpr (NV <= 4) stream_tile<Path, NV, 4>(c, path, g0, m0);
+            break;
+        default:
+            break;
     }
 }
 
@@ -290,17 +301,20 @@ void run_streaming(const gemm_call& c, const Path& path) {
     const std::int64_t full = c.row_groups / nv, chunks = full + c.row_groups % nv;
     // work per chunk: at most nv row groups of 16 rows x k x m multiply-adds
     detail::parallel_rows(chunks, c.m * nv * group_rows * c.k, c.threads, [&](std::int64_t chunk) {
-        if (chunk >= full) stream_rows<Path, 1>(mt, c, path, full * nv + (chunk - full), 0);
-        else if (nv == 8) stream_rows<Path, 8>(mt, c, path, chunk * nv, 0);
-        else stream_rows<Path, 4>(mt, c, path, chunk * nv, 0);
+        if (chunk >= full)
+            stream_rows<Path, 1>(mt, c, path, full * nv + (chunk - full), 0);
+        else if (nv == 8)
+            stream_rows<Path, 8>(mt, c, path, chunk * nv, 0);
+        else
+            stream_rows<Path, 4>(mt, c, path, chunk * nv, 0);
     });
 }
 
 // ---- panel driver (large M): decode a panel once, accumulate in y ----------------------------------
 
 template <class Path, int NV, int MT>
-void panel_tile(const gemm_call& c, const std::byte* panel, std::int64_t panel_quads, std::int64_t g0,
-                std::int64_t q_begin, std::int64_t m0) noexcept {
+void panel_tile(const gemm_call& c, const std::byte* panel, std::int64_t panel_quads, std::int64_t g0, std::int64_t q_begin,
+                std::int64_t m0) noexcept {
     // Everything the loops need, in locals: the y stores go through may_alias vector types, after
     // which the compiler would otherwise reload every field of `c`.
     const std::int64_t quads_per_block = c.block / quad_k, blocks = c.blocks, y_stride = c.y_row_stride;
@@ -335,22 +349,33 @@ void panel_tile(const gemm_call& c, const std::byte* panel, std::int64_t panel_q
 }
 
 template <class Path, int NV>
-void panel_rows(int mt, const gemm_call& c, const std::byte* panel, std::int64_t panel_quads, std::int64_t g0,
-                std::int64_t q_begin, std::int64_t m0) noexcept {
+void panel_rows(int mt, const gemm_call& c, const std::byte* panel, std::int64_t panel_quads, std::int64_t g0, std::int64_t q_begin,
+                std::int64_t m0) noexcept {
     switch (mt) {
-        case 1: panel_tile<Path, NV, 1>(c, panel, panel_quads, g0, q_begin, m0); break;
-        case 2: panel_tile<Path, NV, 2>(c, panel, panel_quads, g0, q_begin, m0); break;
-        case 3: panel_tile<Path, NV, 3>(c, panel, panel_quads, g0, q_begin, m0); break;
-        case 4: panel_tile<Path, NV, 4>(c, panel, panel_quads, g0, q_begin, m0); break;
-        case 5: panel_tile<Path, NV, 5>(c, panel, panel_quads, g0, q_begin, m0); break;
-        case 6: panel_tile<Path, NV, 6>(c, panel, panel_quads, g0, q_begin, m0); break;
-        default: break;
+        case 1:
+            panel_tile<Path, NV, 1>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        case 2:
+            panel_tile<Path, NV, 2>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        case 3:
+            panel_tile<Path, NV, 3>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        case 4:
+            panel_tile<Path, NV, 4>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        case 5:
+            panel_tile<Path, NV, 5>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        case 6:
+            panel_tile<Path, NV, 6>(c, panel, panel_quads, g0, q_begin, m0);
+            break;
+        default:
+            break;
     }
 }
 
-inline std::int64_t panel_scratch_floats(std::int64_t) noexcept {
-    return panel_groups * (panel_k / quad_k) * fma_path::panel_bytes / 4 + 16;
-}
+inline std::int64_t panel_scratch_floats(std::int64_t) noexcept { return panel_groups * (panel_k / quad_k) * fma_path::panel_bytes / 4 + 16; }
 
 template <class Path>
 void run_panels(const gemm_call& c, const Path& path) {
@@ -363,8 +388,7 @@ void run_panels(const gemm_call& c, const Path& path) {
         float* scratch = c.scratch + static_cast<std::int64_t>(detail::thread_index()) * c.scratch_per_thread;
         std::byte* panel = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(scratch) + 63) & ~std::uintptr_t{63});
         for (std::int64_t m = 0; m < c.m; ++m)
-            for (int v = 0; v < nv; ++v)
-                _mm512_storeu_ps(c.y + m * c.y_row_stride + (g0 + v) * group_rows, _mm512_setzero_ps());
+            for (int v = 0; v < nv; ++v) _mm512_storeu_ps(c.y + m * c.y_row_stride + (g0 + v) * group_rows, _mm512_setzero_ps());
         for (std::int64_t q_begin = 0; q_begin < c.quads; q_begin += panel_k / quad_k) {
             const std::int64_t panel_quads = c.quads - q_begin < panel_k / quad_k ? c.quads - q_begin : panel_k / quad_k;
             for (int v = 0; v < nv; ++v)
@@ -375,9 +399,12 @@ void run_panels(const gemm_call& c, const Path& path) {
                 }
             for (std::int64_t m0 = 0; m0 < c.m; m0 += mt) {
                 const int rows = static_cast<int>(c.m - m0 < mt ? c.m - m0 : mt);
-                if (nv == 3) panel_rows<Path, 3>(rows, c, panel, panel_quads, g0, q_begin, m0);
-                else if (nv == 2) panel_rows<Path, 2>(rows, c, panel, panel_quads, g0, q_begin, m0);
-                else panel_rows<Path, 1>(rows, c, panel, panel_quads, g0, q_begin, m0);
+                if (nv == 3)
+                    panel_rows<Path, 3>(rows, c, panel, panel_quads, g0, q_begin, m0);
+                else if (nv == 2)
+                    panel_rows<Path, 2>(rows, c, panel, panel_quads, g0, q_begin, m0);
+                else
+                    panel_rows<Path, 1>(rows, c, panel, panel_quads, g0, q_begin, m0);
             }
         }
     });
@@ -385,8 +412,10 @@ void run_panels(const gemm_call& c, const Path& path) {
 
 template <class Path>
 void run_path(const gemm_call& c, const Path& path) {
-    if (c.m <= streaming_max_m) run_streaming(c, path);
-    else run_panels(c, path);
+    if (c.m <= streaming_max_m)
+        run_streaming(c, path);
+    else
+        run_panels(c, path);
 }
 
 // ---- tables and the entry point ---------------------------------------------------------------------
@@ -445,9 +474,15 @@ void run_element(const gemm_call& c) {
 
 inline void run(const gemm_call& c) {
     switch (c.element) {
-        case element_kind::e2m1: run_element<numeric::e2m1>(c); break;
-        case element_kind::e2m3: run_element<numeric::e2m3>(c); break;
-        case element_kind::e3m2: run_element<numeric::e3m2>(c); break;
+        case element_kind::e2m1:
+            run_element<numeric::e2m1>(c);
+            break;
+        case element_kind::e2m3:
+            run_element<numeric::e2m3>(c);
+            break;
+        case element_kind::e3m2:
+            run_element<numeric::e3m2>(c);
+            break;
     }
     last_run_isa.store(static_cast<int>(isa::avx512), std::memory_order_relaxed);
 }

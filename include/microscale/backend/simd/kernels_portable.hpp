@@ -67,8 +67,7 @@ struct scalar_decoder {
         for (std::int64_t q = 0; q < c.block / quad_k; ++q) {
             const std::uint8_t* chunk = c.codes + (g * c.quads + q0 + q) * qbytes;
             for (int r = 0; r < group_rows; ++r)
-                for (int j = 0; j < quad_k; ++j)
-                    out[r * c.block + q * quad_k + j] = table[code(c.element, c.compute, chunk, r, j)];
+                for (int j = 0; j < quad_k; ++j) out[r * c.block + q * quad_k + j] = table[code(c.element, c.compute, chunk, r, j)];
         }
     }
 };
@@ -110,9 +109,15 @@ struct portable_kernels {
         float table[64];
         for (int i = 0; i < 64; ++i) {
             switch (c.element) {
-                case element_kind::e2m1: table[i] = lookup<numeric::e2m1>(c, i); break;
-                case element_kind::e2m3: table[i] = lookup<numeric::e2m3>(c, i); break;
-                case element_kind::e3m2: table[i] = lookup<numeric::e3m2>(c, i); break;
+                case element_kind::e2m1:
+                    table[i] = lookup<numeric::e2m1>(c, i);
+                    break;
+                case element_kind::e2m3:
+                    table[i] = lookup<numeric::e2m3>(c, i);
+                    break;
+                case element_kind::e3m2:
+                    table[i] = lookup<numeric::e3m2>(c, i);
+                    break;
             }
         }
         detail::parallel_rows(c.row_groups, c.m * group_rows * c.k, c.threads, [&](std::int64_t g) {

@@ -24,11 +24,11 @@
 #include <string_view>
 #include <vector>
 
+#include "microscale/backend/simd/isa.hpp"
 #include "microscale/detail/aligned_buffer.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/layout/layouts.hpp"
 #include "microscale/numeric/packing.hpp"
-#include "microscale/backend/simd/isa.hpp"
 
 namespace microscale::backend::simd_isa {
 
@@ -41,17 +41,18 @@ inline constexpr std::int32_t int8_activation_offset = 12;  ///< u8 activation =
 
 template <class Element>
 constexpr element_kind element_kind_of() {
-    if constexpr (Element::bits == 4) return element_kind::e2m1;
-    else if constexpr (Element::mantissa_bits == 3) return element_kind::e2m3;
-    else return element_kind::e3m2;
+    if constexpr (Element::bits == 4)
+        return element_kind::e2m1;
+    else if constexpr (Element::mantissa_bits == 3)
+        return element_kind::e2m3;
+    else
+        return element_kind::e3m2;
 }
 
 constexpr int element_bits(element_kind e) noexcept { return e == element_kind::e2m1 ? 4 : 6; }
 
 /// Integer encoding of element values for the integer dot: value * int_multiplier is an integer.
-constexpr int int_multiplier(element_kind e) noexcept {
-    return e == element_kind::e2m1 ? 2 : e == element_kind::e2m3 ? 8 : 16;
-}
+constexpr int int_multiplier(element_kind e) noexcept { return e == element_kind::e2m1 ? 2 : e == element_kind::e2m3 ? 8 : 16; }
 
 enum class flavour : std::uint8_t { byte, word, dword };
 
@@ -100,7 +101,7 @@ struct packed_weights {
 ///   y[m, n] = sum_b factor[n, b] * x_factor[m, b] * dot_b(x[m], w[n])     (aq)
 ///   y[m, n] = sum_b factor[n, b] * dot_b(x[m], w[n])                      (a16, x in fp32)
 struct gemm_call {
-    isa isa_tag;                 ///< the tier running it (recorded in last_run_isa)
+    isa isa_tag;  ///< the tier running it (recorded in last_run_isa)
     element_kind element;
     compute_kind compute;
     std::int64_t n, k, block, row_groups, quads, blocks;
@@ -108,10 +109,10 @@ struct gemm_call {
     const float* factors;
     const std::int32_t* corrections;
     std::int64_t m;
-    const std::byte* x;          ///< a16: fp32 [m][k]; aq: u8 [m][k] (e2m1) or int16 [m][k] (fp6)
+    const std::byte* x;  ///< a16: fp32 [m][k]; aq: u8 [m][k] (e2m1) or int16 [m][k] (fp6)
     std::int64_t x_row_bytes;
-    const float* x_factors;      ///< aq: [m][blocks]
-    float* y;                    ///< fp32 [m][y_row_stride], columns [0, n)
+    const float* x_factors;  ///< aq: [m][blocks]
+    float* y;                ///< fp32 [m][y_row_stride], columns [0, n)
     std::int64_t y_row_stride;
     int threads;
     float* scratch;                   ///< per-thread scratch (decoded panels)
@@ -126,15 +127,15 @@ using gemm_function = void (*)(const gemm_call&);
 /// Activation quantization a tier may vectorize: codes and factors identical to format::block_rules.
 struct quantize_call {
     element_kind element;
-    bool nvfp4;              ///< e4m3 block scales from g (else MX E8M0)
-    bool floor_rule;         ///< MX: floor instead of even
-    float g;                 ///< NVFP4: 1 / input_scale
+    bool nvfp4;       ///< e4m3 block scales from g (else MX E8M0)
+    bool floor_rule;  ///< MX: floor instead of even
+    float g;          ///< NVFP4: 1 / input_scale
     std::int64_t m, k, block, blocks;
-    const float* x;          ///< fp32 [m][x_stride]
+    const float* x;  ///< fp32 [m][x_stride]
     std::int64_t x_stride;
-    std::byte* out;          ///< [m][out_row_bytes]: u8 (2 * e2m1 + 12) or int16 (fp6 * 8 or * 16)
+    std::byte* out;  ///< [m][out_row_bytes]: u8 (2 * e2m1 + 12) or int16 (fp6 * 8 or * 16)
     std::int64_t out_row_bytes;
-    float* factors;          ///< [m][blocks]
+    float* factors;  ///< [m][blocks]
     int threads;
 };
 
@@ -143,9 +144,9 @@ using quantize_function = void (*)(const quantize_call&);
 /// One tier's kernels (its row's `kernels` in backend/simd/isa.hpp).
 struct isa_kernels {
     isa id;
-    gemm_function run;  ///< every element and compute kind (it switches on gemm_call::element, compute)
+    gemm_function run;                               ///< every element and compute kind (it switches on gemm_call::element, compute)
     std::int64_t (*scratch_floats)(std::int64_t k);  ///< per-thread scratch the tier needs for K
-    quantize_function quantize;  ///< nullptr: the baseline quantizes with the scalar rules
+    quantize_function quantize;                      ///< nullptr: the baseline quantizes with the scalar rules
 };
 
 // ---- repacking (baseline code, runs once in prepare) ---------------------------------------------
@@ -214,10 +215,9 @@ packed_weights pack_weights(const quantized_weight& w) {
     p.quads = w.cols / quad_k;
     p.blocks = w.cols / F::block_size;
 
-    const std::vector<std::uint8_t> scales =
-        w.scale_layout == layout::layout_id::linear
-            ? w.scales
-            : layout::convert_scales(w.scales, w.scale_layout, layout::layout_id::linear, w.rows, p.blocks);
+    const std::vector<std::uint8_t> scales = w.scale_layout == layout::layout_id::linear
+                                                 ? w.scales
+                                                 : layout::convert_scales(w.scales, w.scale_layout, layout::layout_id::linear, w.rows, p.blocks);
     // unpack every row once: [n][k] codes
     std::vector<std::uint8_t> codes(static_cast<std::size_t>(w.rows * w.cols));
     const std::int64_t row_bytes = format::packed_row_bytes<F>(w.cols);
@@ -236,9 +236,7 @@ packed_weights pack_weights(const quantized_weight& w) {
         }
     }
 
-    const float undo = ck == compute_kind::int_dot
-                           ? 1.0f / static_cast<float>(int_multiplier(ek) * int_multiplier(ek))
-                           : 1.0f;
+    const float undo = ck == compute_kind::int_dot ? 1.0f / static_cast<float>(int_multiplier(ek) * int_multiplier(ek)) : 1.0f;
     const std::size_t per_group = static_cast<std::size_t>(p.blocks * group_rows);
     float* factors = p.factors.reserve(static_cast<std::size_t>(p.row_groups) * per_group);
     std::int32_t* corrections = p.corrections.reserve(byte_flavour(ek, ck) ? static_cast<std::size_t>(p.row_groups) * per_group : 1);

@@ -68,8 +68,8 @@ inline __m512 decode(__m512i code, const float_format& f) noexcept {
     const __m512i field = _mm512_srli_epi32(magnitude, m);
     const __m512i mantissa = _mm512_and_si512(magnitude, _mm512_set1_epi32((1 << m) - 1));
     const __mmask16 normal = _mm512_test_epi32_mask(field, field);
-    const __m512 normal_value = _mm512_castsi512_ps(_mm512_or_si512(
-        _mm512_slli_epi32(_mm512_add_epi32(field, _mm512_set1_epi32(127 - f.bias)), 23), _mm512_slli_epi32(mantissa, 23 - m)));
+    const __m512 normal_value = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_slli_epi32(_mm512_add_epi32(field, _mm512_set1_epi32(127 - f.bias)), 23), _mm512_slli_epi32(mantissa, 23 - m)));
     const __m512 subnormal_value = _mm512_scalef_ps(_mm512_cvtepi32_ps(mantissa), _mm512_set1_ps(static_cast<float>(1 - f.bias - m)));
     const __m512 value = _mm512_mask_blend_ps(normal, subnormal_value, normal_value);
     const __mmask16 negative = _mm512_test_epi32_mask(code, _mm512_set1_epi32(1 << (f.exponent_bits + m)));
@@ -122,7 +122,7 @@ inline void quantize_row(const quantize_call& c, const float* x, std::byte* out,
             e = _mm512_min_epi32(_mm512_max_epi32(e, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
             e = _mm512_mask_mov_epi32(e, _mm512_cmpeq_ps_mask(amax, _mm512_setzero_ps()), _mm512_set1_epi32(-127));
             const __m512 ef = _mm512_cvtepi32_ps(e);
-            element_scale = _mm512_sub_ps(_mm512_setzero_ps(), ef);   // scalef exponent -E
+            element_scale = _mm512_sub_ps(_mm512_setzero_ps(), ef);  // scalef exponent -E
             factor = _mm512_scalef_ps(_mm512_set1_ps(1.0f), ef);     // 2^E
         }
         _mm512_mask_storeu_ps(factors + b0, lanes, factor);

@@ -78,8 +78,8 @@ struct compressed_tensors {
         const std::string strategy = F::has_global_scale ? "tensor_group" : "group";
         if (!bits.is_number_integer() || bits.get<long long>() != 4 || type != "float" || string_or(args, "strategy") != strategy ||
             !integer_is(args, "group_size", F::block_size))
-            fail(source, detail::cat("field '", path, "' is not ", upper(std::string(F::name)), " (expected num_bits 4, type float, strategy ", strategy,
-                                     ", group_size ", F::block_size, "): ", args.dump()));
+            fail(source, detail::cat("field '", path, "' is not ", upper(std::string(F::name)), " (expected num_bits 4, type float, strategy ",
+                                     strategy, ", group_size ", F::block_size, "): ", args.dump()));
     }
 
     static quant_config parse(const nlohmann::json& q, const std::string& source, const std::string& path) {
@@ -140,7 +140,7 @@ struct compressed_tensors {
             const float tiny = o.source == dtype::f16 ? 6.103515625e-05f : std::numeric_limits<float>::min();
             float tensor_amax = 0.0f;
             for (const float v : w) tensor_amax = std::max(tensor_amax, std::fabs(v));
-            tensor_amax = o.global_amax.value_or(tensor_amax);  // a fused group's shared amax (checked >= the tensor's)
+            tensor_amax = o.global_amax.value_or(tensor_amax);                    // a fused group's shared amax (checked >= the tensor's)
             float gs = in_d(in_d(1.0f / std::max(tensor_amax, tiny)) * 2688.0f);  // torch's scalar / tensor: reciprocal, then product
             if (!std::isfinite(gs)) gs = 1.0f;
             using scale = typename F::scale;
@@ -159,8 +159,9 @@ struct compressed_tensors {
                     for (int i = 0; i < F::block_size; ++i)
                         row_codes[static_cast<std::size_t>(b * F::block_size + i)] = element::encode(std::clamp(x[i] / divisor, -6.0f, 6.0f));
                 }
-                numeric::pack<element>(row_codes, std::span<std::uint8_t>(out.weight.codes).subspan(static_cast<std::size_t>(r * row_bytes),
-                                                                                                    static_cast<std::size_t>(row_bytes)));
+                numeric::pack<element>(
+                    row_codes,
+                    std::span<std::uint8_t>(out.weight.codes).subspan(static_cast<std::size_t>(r * row_bytes), static_cast<std::size_t>(row_bytes)));
             }
             out.stored_global_scale = gs;
             out.weight.global_scale = 1.0f / gs;
@@ -186,19 +187,23 @@ struct compressed_tensors {
             if (r.scheme.quantized_activations) activations = args_of<F>(true);
         });
         // llm-compressor's keys, sorted as it writes them, plus our producer
-        const nlohmann::ordered_json q = {
-            {"config_groups",
-             {{"group_0", {{"format", fmt}, {"input_activations", activations}, {"output_activations", nullptr}, {"targets", {"Linear"}}, {"weights", weights}}}}},
-            {"format", fmt},
-            {"global_compression_ratio", nullptr},
-            {"ignore", r.ignore},
-            {"kv_cache_scheme", nullptr},
-            {"producer", convention_detail::producer()},
-            {"quant_method", "compressed-tensors"},
-            {"quantization_status", "compressed"},
-            {"sparsity_config", nlohmann::ordered_json::object()},
-            {"transform_config", nlohmann::ordered_json::object()},
-            {"version", std::string(format_version)}};
+        const nlohmann::ordered_json q = {{"config_groups",
+                                           {{"group_0",
+                                             {{"format", fmt},
+                                              {"input_activations", activations},
+                                              {"output_activations", nullptr},
+                                              {"targets", {"Linear"}},
+                                              {"weights", weights}}}}},
+                                          {"format", fmt},
+                                          {"global_compression_ratio", nullptr},
+                                          {"ignore", r.ignore},
+                                          {"kv_cache_scheme", nullptr},
+                                          {"producer", convention_detail::producer()},
+                                          {"quant_method", "compressed-tensors"},
+                                          {"quantization_status", "compressed"},
+                                          {"sparsity_config", nlohmann::ordered_json::object()},
+                                          {"transform_config", nlohmann::ordered_json::object()},
+                                          {"version", std::string(format_version)}};
         return {{"config.json", convention_detail::model_config_with(r, q)}};
     }
 };

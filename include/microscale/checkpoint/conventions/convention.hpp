@@ -47,9 +47,9 @@ struct stored_weight {
 /// What an export's config files are made from.
 struct config_request {
     format::scheme_parts scheme;
-    std::vector<std::string> ignore;                   ///< modules left in floating point
+    std::vector<std::string> ignore;  ///< modules left in floating point
     format::mx_scale_rule mx_rule = format::mx_scale_rule::even;
-    const nlohmann::json* model_config = nullptr;      ///< the source model's config.json, if it has one
+    const nlohmann::json* model_config = nullptr;  ///< the source model's config.json, if it has one
 };
 
 /// (file name, contents) of the config files an export writes.
@@ -62,8 +62,8 @@ inline nlohmann::ordered_json producer() { return {{"name", "microscale"}, {"ver
 /// config.json: the source model's config (when there is one) with `quantization_config` set, so
 /// that transformers loads the export as it is.
 inline nlohmann::ordered_json model_config_with(const config_request& r, nlohmann::ordered_json quantization_config) {
-    nlohmann::ordered_json out = r.model_config != nullptr && r.model_config->is_object() ? nlohmann::ordered_json(*r.model_config)
-                                                                                         : nlohmann::ordered_json::object();
+    nlohmann::ordered_json out =
+        r.model_config != nullptr && r.model_config->is_object() ? nlohmann::ordered_json(*r.model_config) : nlohmann::ordered_json::object();
     out["quantization_config"] = std::move(quantization_config);
     return out;
 }

@@ -2,9 +2,9 @@
 // convention (a GGUF MXFP4 import, say) is one file beside this one plus an entry in the list.
 #pragma once
 
+#include <algorithm>
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,9 +73,7 @@ inline std::vector<std::string> module_tensor_names() {
 /// True if convention `name` stores weight format `format`.
 inline bool convention_stores(std::string_view name, std::string_view format) {
     bool out = false;
-    visit_convention(name, [&](auto c) {
-        format::visit_format(format, [&](auto f) { out = decltype(c)::template stores<decltype(f)>; });
-    });
+    visit_convention(name, [&](auto c) { format::visit_format(format, [&](auto f) { out = decltype(c)::template stores<decltype(f)>; }); });
     return out;
 }
 
@@ -83,9 +81,7 @@ inline bool convention_stores(std::string_view name, std::string_view format) {
 /// NVFP4, Quark for MX).
 inline std::string_view default_convention(std::string_view format) {
     std::string_view out;
-    format::visit_format(format, [&](auto f) {
-        out = decltype(f)::has_global_scale ? conventions::modelopt::name : conventions::quark::name;
-    });
+    format::visit_format(format, [&](auto f) { out = decltype(f)::has_global_scale ? conventions::modelopt::name : conventions::quark::name; });
     return out;
 }
 

@@ -42,8 +42,10 @@ struct modelopt {
     static void check_group_size(const nlohmann::json& object, const std::string& source, const std::string& path) {
         const auto it = object.find("group_size");
         if (it == object.end() || it->is_null()) return;
-        if (!it->is_number_integer()) config_detail::fail(source, detail::cat("field '", path, "group_size' must be an integer, got ", it->type_name()));
-        if (it->get<long long>() != 16) config_detail::fail(source, detail::cat("field '", path, "group_size' is ", it->get<long long>(), "; NVFP4 blocks are 16"));
+        if (!it->is_number_integer())
+            config_detail::fail(source, detail::cat("field '", path, "group_size' must be an integer, got ", it->type_name()));
+        if (it->get<long long>() != 16)
+            config_detail::fail(source, detail::cat("field '", path, "group_size' is ", it->get<long long>(), "; NVFP4 blocks are 16"));
     }
 
     static std::string scheme_of(const std::string& algo, const std::string& source, const std::string& field) {
@@ -97,9 +99,10 @@ struct modelopt {
     /// source has a model config.
     static config_files configs(const config_request& r) {
         const char* algo = r.scheme.quantized_activations ? "NVFP4" : "W4A16_NVFP4";
-        config_files out{{"hf_quant_config.json",
-                          {{"producer", convention_detail::producer()},
-                           {"quantization", {{"quant_algo", algo}, {"kv_cache_quant_algo", nullptr}, {"group_size", 16}, {"exclude_modules", r.ignore}}}}}};
+        config_files out{
+            {"hf_quant_config.json",
+             {{"producer", convention_detail::producer()},
+              {"quantization", {{"quant_algo", algo}, {"kv_cache_quant_algo", nullptr}, {"group_size", 16}, {"exclude_modules", r.ignore}}}}}};
         if (r.model_config != nullptr)
             out.emplace_back("config.json", convention_detail::model_config_with(r, {{"quant_method", "modelopt"},
                                                                                      {"quant_algo", algo},

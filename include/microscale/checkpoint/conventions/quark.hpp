@@ -53,7 +53,8 @@ struct quark {
         });
         if (fmt.empty()) fail(source, detail::cat("field '", path, ".dtype' is '", dtype, "'; microscale runs the OCP MX dtypes ", known));
         if (string_or(spec, "qscheme") != "per_group" || string_or(spec, "scale_format") != "e8m0" || !integer_is(spec, "group_size", 32))
-            fail(source, detail::cat("field '", path, "' is not OCP MX (expected qscheme per_group, group_size 32, scale_format e8m0): ", spec.dump()));
+            fail(source,
+                 detail::cat("field '", path, "' is not OCP MX (expected qscheme per_group, group_size 32, scale_format e8m0): ", spec.dump()));
         if (rule != nullptr) {
             const std::string mode = string_or(spec, "scale_calculation_mode", "even");
             try {
@@ -74,9 +75,11 @@ struct quark {
             std::string known;
             boost::mp11::mp_for_each<format::all_formats>([&](auto f) {
                 if constexpr (stores<decltype(f)>)
-                    for (const bool aq : {false, true}) known.append(known.empty() ? "" : ", ").append(make_scheme_name(decltype(f)::name, aq).view());
+                    for (const bool aq : {false, true})
+                        known.append(known.empty() ? "" : ", ").append(make_scheme_name(decltype(f)::name, aq).view());
             });
-            config_detail::fail(source, detail::cat("scheme w_", w, "_a_", a, " (different weight and activation formats) is not supported; known: ", known));
+            config_detail::fail(source,
+                                detail::cat("scheme w_", w, "_a_", a, " (different weight and activation formats) is not supported; known: ", known));
         }
         return std::string(make_scheme_name(w, true).view());
     }
@@ -95,14 +98,15 @@ struct quark {
                 const std::string field = detail::cat(path, "layer_quant_config.", pattern, ".");
                 if (!spec.is_object()) fail(source, detail::cat("field '", path, "layer_quant_config.", pattern, "' must be an object"));
                 const auto input = spec.find("input_tensors");
-                c.rules.push_back({{pattern}, scheme_of(require(spec, "weight", source, field), input == spec.end() ? nullptr : &*input, source, field, nullptr)});
+                c.rules.push_back(
+                    {{pattern}, scheme_of(require(spec, "weight", source, field), input == spec.end() ? nullptr : &*input, source, field, nullptr)});
             }
         }
         const auto& global = require(q, "global_quant_config", source, path);
         if (!global.is_object()) fail(source, detail::cat("field '", path, "global_quant_config' must be an object"));
         const auto input = global.find("input_tensors");
-        const std::string scheme = scheme_of(require(global, "weight", source, path + "global_quant_config."), input == global.end() ? nullptr : &*input,
-                                             source, path + "global_quant_config.", &c.mx_rule);
+        const std::string scheme = scheme_of(require(global, "weight", source, path + "global_quant_config."),
+                                             input == global.end() ? nullptr : &*input, source, path + "global_quant_config.", &c.mx_rule);
         c.rules.push_back({{"Linear"}, scheme});
         c.algorithm = scheme;
         return c;
