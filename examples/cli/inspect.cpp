@@ -4,6 +4,7 @@
 // then exits 1.
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "microscale/checkpoint/loader.hpp"
@@ -13,6 +14,17 @@ namespace microscale::cli {
 
 namespace {
 
+/// f(), or nullopt with the module listed in out["problems"] when it throws (a malformed module).
+template <class F>
+auto or_problem(nlohmann::ordered_json& out, const std::string& name, F&& f) -> std::optional<decltype(f())> {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        out["problems"].push_back({{"name", name}, {"error", e.what()}});
+        return std::nullopt;
+    }
+}
+
 /// The linear modules (stored and fusable) into out["modules"]; sums their bytes on disk and, when
 /// prepared, in memory. A module that cannot be read goes to out["problems"].
 void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, nlohmann::ordered_json& out, std::uint64_t& disk,
@@ -20,26 +32,19 @@ void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, n
     std::vector<std::string> modules = reader.module_names();
     for (const auto& f : reader.fusable_modules()) modules.push_back(f);
     for (const auto& name : modules) {
-        checkpoint::module_info info;
-        try {
-            info = reader.describe(name);
-        } catch (const std::exception& e) {
-            out["problems"].push_back({{"name", name}, {"error", e.what()}});
-            continue;
-        }
+        const auto described = or_problem(out, name, [&] { return reader.describe(name); });
+        if (!described) continue;
+        const checkpoint::module_info& info = *described;
         nlohmann::ordered_json m = {{"name", name},          {"quantized", info.quantized},        {"scheme", info.scheme},
                                     {"reason", info.reason}, {"convention", info.convention},      {"n", info.n},
                                     {"k", info.k},           {"bytes_on_disk", info.bytes_on_disk}};
         if (!info.shards.empty()) m["fused_from"] = info.shards;
         if (prepare) {
             checkpoint::fusion_report report;
-            std::unique_ptr<linear_layer> layer;
-            try {
-                layer = reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report);
-            } catch (const std::exception& e) {
-                out["problems"].push_back({{"name", name}, {"error", e.what()}});
-                continue;
-            }
+            const auto loaded =
+                or_problem(out, name, [&] { return reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report); });
+            if (!loaded) continue;
+            const auto& layer = *loaded;
             m["kernel"] = layer->kernel_name();
             m["bytes_in_memory"] = layer->memory_bytes();
             if (report.rescaled) m["fusion_worst_relative_change"] = report.worst_relative_change;
@@ -54,13 +59,9 @@ void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, n
 /// The MoE layers into out["moe"] (problems as for linear modules).
 void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nlohmann::ordered_json& out) {
     for (const auto& name : reader.moe_names()) {
-        checkpoint::checkpoint_reader::moe_info info;
-        try {
-            info = reader.describe_moe(name);
-        } catch (const std::exception& e) {
-            out["problems"].push_back({{"name", name}, {"error", e.what()}});
-            continue;
-        }
+        const auto described = or_problem(out, name, [&] { return reader.describe_moe(name); });
+        if (!described) continue;
+        const auto& info = *described;
         nlohmann::ordered_json m = {{"name", name},
                                     {"layout", info.layout},
                                     {"scheme", info.scheme},
@@ -71,13 +72,10 @@ void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nloh
                                     {"bytes_on_disk", info.bytes_on_disk}};
         if (prepare) {
             checkpoint::fusion_report report;
-            std::unique_ptr<moe_layer> layer;
-            try {
-                layer = reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report);
-            } catch (const std::exception& e) {
-                out["problems"].push_back({{"name", name}, {"error", e.what()}});
-                continue;
-            }
+            const auto loaded =
+                or_problem(out, name, [&] { return reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report); });
+            if (!loaded) continue;
+            const auto& layer = *loaded;
             m["kernel"] = layer->kernel_name();
             m["bytes_in_memory"] = layer->memory_bytes();
             std::vector<std::string> warnings = report.warnings;

@@ -105,6 +105,16 @@ inline std::string optional_string(const nlohmann::json& object, const char* key
     fail(source, detail::cat("field '", path, key, "' must be a string or null, got ", it->type_name()));
 }
 
+/// A config of convention `convention` read from `source`, its exclude list `exclude_key` read.
+inline quant_config begin_config(std::string_view convention, const nlohmann::json& q, const char* exclude_key, const std::string& source,
+                                 const std::string& path) {
+    quant_config c;
+    c.convention = std::string(convention);
+    c.source = source;
+    c.exclude = string_list(q, exclude_key, source, path);
+    return c;
+}
+
 /// The string field `key` if present and a string, else `fallback` (fields that are only read to be checked).
 inline std::string string_or(const nlohmann::json& object, const char* key, std::string fallback = {}) {
     const auto it = object.find(key);

@@ -84,10 +84,7 @@ struct compressed_tensors {
 
     static quant_config parse(const nlohmann::json& q, const std::string& source, const std::string& path) {
         using namespace config_detail;
-        quant_config c;
-        c.convention = std::string(name);
-        c.source = source;
-        c.exclude = string_list(q, "ignore", source, path);
+        quant_config c = begin_config(name, q, "ignore", source, path);
         c.kv_cache = optional_string(q, "kv_cache_scheme", source, path);
         const std::string top_format = string_or(q, "format");
         const auto& groups = require(q, "config_groups", source, path);

@@ -86,10 +86,7 @@ struct quark {
 
     static quant_config parse(const nlohmann::json& q, const std::string& source, const std::string& path) {
         using namespace config_detail;
-        quant_config c;
-        c.convention = std::string(name);
-        c.source = source;
-        c.exclude = string_list(q, "exclude", source, path);
+        quant_config c = begin_config(name, q, "exclude", source, path);
         if (q.contains("kv_cache_quant_config") && !q["kv_cache_quant_config"].is_null()) c.kv_cache = q["kv_cache_quant_config"].dump();
         // per-layer overrides first (name patterns), then the global spec for every linear module
         if (const auto layers = q.find("layer_quant_config"); layers != q.end() && !layers->is_null()) {
