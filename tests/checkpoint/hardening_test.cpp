@@ -364,3 +364,23 @@ TEST(Hardening, OverflowingHiddenActivationIsNamedAsSuch) {
             "moe.w_mxfp4.stored." + std::string(backend) + ": expert 0: the hidden activation silu(g)·u of token 0 is not finite");
     }
 }
+
+// Found loading an export in transformers: the token embedding table (2-D, `.weight`) was quantized,
+// which no producer does and no loader expects (an Embedding is a lookup, not a Linear).
+TEST(Hardening, EmbeddingTablesAreNotQuantized) {
+    const fs::path dir = scratch("embeddings");
+    mc::safetensors_writer w;
+    for (const char* name : {"model.embed_tokens.weight", "transformer.wte.weight", "transformer.wpe.weight", "model.layers.0.mlp.up_proj.weight"})
+        w.add_values<float>(name, mc::st_dtype::F32, {64, 32}, normal(64 * 32, 0.02f, 3));
+    w.write(dir / "model.safetensors");
+    const mc::safetensors_file in(dir / "model.safetensors");
+    mc::export_options o;
+    o.scheme = "w_nvfp4";
+    const auto report = mc::export_checkpoint(in, dir / "out", o);
+    EXPECT_EQ(report.quantized, (std::vector<std::string>{"model.layers.0.mlp.up_proj"}));
+    for (const char* name : {"model.embed_tokens.weight", "transformer.wte.weight", "transformer.wpe.weight"})
+        EXPECT_NE(std::find(report.copied.begin(), report.copied.end(), name), report.copied.end()) << name;
+    const mc::safetensors_file out(dir / "out" / "model.safetensors");
+    EXPECT_EQ(out.at("model.embed_tokens.weight").dtype, mc::st_dtype::F32);
+    EXPECT_EQ(out.find("model.embed_tokens.weight_scale"), nullptr);
+}

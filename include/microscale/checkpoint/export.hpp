@@ -1,5 +1,5 @@
 // Quantizing a floating-point checkpoint: every floating-point 2-D tensor `<p>.weight` that is not
-// excluded becomes the scheme's tensors in a checkpoint convention's names and bytes
+// excluded and not an embedding table (`embed_tokens`, `wte`, ...: a lookup, not a linear) becomes the scheme's tensors in a checkpoint convention's names and bytes
 // (checkpoint/conventions/: modelopt and compressed-tensors for NVFP4, compressed-tensors for
 // MXFP4, quark for MX); every other tensor is copied unchanged; the folder gets the convention's
 // config files. The default convention of a format is its reference exporter's (ModelOpt for NVFP4,
@@ -134,8 +134,18 @@ std::vector<std::byte> as_bytes(const std::vector<T>& v) {
     return out;
 }
 
+/// True for a token or position embedding table (`embed_tokens`, `wte`, `wpe`, `word_embeddings`,
+/// ...): 2-D, but a lookup, not a linear layer, so the producers leave it in floating point.
+inline bool is_embedding(std::string_view module) {
+    const auto dot = module.rfind('.');
+    const std::string_view last = dot == std::string_view::npos ? module : module.substr(dot + 1);
+    return last.find("embed") != std::string_view::npos || last == "wte" || last == "wpe";
+}
+
+/// A floating-point 2-D `<p>.weight` of a linear layer (not an embedding table).
 inline bool is_weight_like(const tensor_info& t) {
-    return t.name.size() > 7 && t.name.ends_with(".weight") && t.shape.size() == 2 && is_floating(t.dtype);
+    return t.name.size() > 7 && t.name.ends_with(".weight") && t.shape.size() == 2 && is_floating(t.dtype) &&
+           !is_embedding(std::string_view(t.name).substr(0, t.name.size() - 7));
 }
 
 /// The modules (`<p>` of a floating-point 2-D `<p>.weight`) left in floating point: those an exclude
