@@ -16,7 +16,7 @@ inline std::vector<std::string> checkpoint_reader::moe_names() const {
     std::set<std::string> out;
     for (const auto& name : store_.names())
         for (const auto& c : codes_tensor_names())
-            for (const std::string suffix : {".w13_" + c, ".0.gate_proj." + c})
+            for (const std::string& suffix : {".w13_" + c, ".0.gate_proj." + c})
                 if (reader_detail::ends_with(name, suffix)) out.insert(name.substr(0, name.size() - suffix.size()));
     return {out.begin(), out.end()};
 }
