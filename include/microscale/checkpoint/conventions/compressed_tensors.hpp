@@ -89,7 +89,9 @@ struct compressed_tensors {
         const std::string top_format = string_or(q, "format");
         const auto& groups = require(q, "config_groups", source, path);
         if (!groups.is_object() || groups.empty()) fail(source, detail::cat("field '", path, "config_groups' must be a non-empty object"));
-        for (const auto& [group_name, group] : groups.items()) {
+        for (const auto& item : groups.items()) {  // no structured binding: lambdas below use it (clang 14)
+            const std::string& group_name = item.key();
+            const nlohmann::json& group = item.value();
             const std::string field = detail::cat(path, "config_groups.", group_name);
             if (!group.is_object()) fail(source, detail::cat("field '", field, "' must be an object"));
             const std::string fmt = string_or(group, "format", top_format);
