@@ -291,10 +291,7 @@ private:
         if constexpr (F::has_global_scale) {
             if (C::global_scale.empty()) {
                 std::string names;
-                boost::mp11::mp_for_each<all_conventions>([&](auto other) {
-                    if (!decltype(other)::global_scale.empty())
-                        names.append(names.empty() ? "" : " or ").append(stem).append(decltype(other)::global_scale);
-                });
+                for (const std::string& g : global_scale_tensor_names()) names.append(names.empty() ? "" : " or ").append(stem).append(g);
                 throw format_error(detail::cat(q.name, ": ", F::name, " weights need a global scale tensor (", names, "); the checkpoint has none"));
             }
             q.global_scale = dequantization_scale<C>(scalar(global));
@@ -306,7 +303,7 @@ private:
                 q.input_scale = dequantization_scale<C>(scalar(input));
             }
         } else {
-            for (const char* g : {"weight_scale_2", "weight_global_scale"})
+            for (const std::string& g : global_scale_tensor_names())
                 if (store_.find(stem + g)) throw format_error(detail::cat(q.name, ": an ", F::name, " module with an NVFP4 global scale tensor"));
         }
     }

@@ -151,7 +151,7 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
         }
     } else {
         for (const std::string& stem : {w13, w2})
-            for (const char* global : {"weight_scale_2", "weight_global_scale"})
+            for (const std::string& global : global_scale_tensor_names())
                 if (store_.find(stem + global))
                     throw format_error(detail::cat(prefix, ": ", F::name, " experts with an NVFP4 global scale tensor (", stem, global, ")"));
     }

@@ -127,12 +127,11 @@ inline void require_finite(std::span<const float> values, std::int64_t cols, con
     }
 }
 
-/// Quantizes W [rows, cols] (fp32, row-major) to format F with linear scales, as the format's
-/// reference exporter does (ModelOpt for nvfp4, Quark / torchao "even" for MX).
-/// Errors: cols not a multiple of the block, non-finite elements.
+/// Checks W [rows, cols] for quantization to format F (a non-empty matrix, K a multiple of the
+/// block, finite values, a shared amax not below the tensor's) and returns the amax its tensor
+/// parameters come from: options.global_amax, else the tensor's own.
 template <weight_format F>
-quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, std::int64_t cols, const quantize_options& options = {}) {
-    using rules = block_rules<F>;
+float checked_weight_amax(std::span<const float> w, std::int64_t rows, std::int64_t cols, const quantize_options& options) {
     if (rows <= 0 || cols <= 0 || static_cast<std::int64_t>(w.size()) != rows * cols) {
         throw std::invalid_argument(detail::cat(options.name, ": ", w.size(), " values do not make a non-empty [", rows, ", ", cols, "] matrix"));
     }
@@ -140,7 +139,6 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
         throw std::invalid_argument(detail::cat(options.name, ": K = ", cols, " is not a multiple of the ", F::name, " block size ", F::block_size));
     }
     require_finite(w, cols, options.name);
-
     float amax = 0.0f;
     for (const float v : w) amax = std::max(amax, std::fabs(v));
     if (options.global_amax) {
@@ -148,6 +146,16 @@ quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, st
             throw std::invalid_argument(detail::cat(options.name, ": shared amax ", *options.global_amax, " is below the tensor's own amax ", amax));
         amax = *options.global_amax;
     }
+    return amax;
+}
+
+/// Quantizes W [rows, cols] (fp32, row-major) to format F with linear scales, as the format's
+/// reference exporter does (ModelOpt for nvfp4, Quark / torchao "even" for MX).
+/// Errors: cols not a multiple of the block, non-finite elements.
+template <weight_format F>
+quantized_weight quantize_weight(std::span<const float> w, std::int64_t rows, std::int64_t cols, const quantize_options& options = {}) {
+    using rules = block_rules<F>;
+    const float amax = checked_weight_amax<F>(w, rows, cols, options);
     const auto params = rules::weight_tensor_params(amax, options);
 
     quantized_weight q;

@@ -133,15 +133,18 @@ struct compressed_tensors {
         if constexpr (!F::has_global_scale) {
             return convention_detail::reference_quantize<F>(w, rows, cols, o);
         } else {
-            // the reference quantizer checks the shape and values; its layout of the result is kept
-            stored_weight out = convention_detail::reference_quantize<F>(w, rows, cols, o);
             const auto in_d = [&](float v) { return round_to(o.source, v); };
             const float tiny = o.source == dtype::f16 ? 6.103515625e-05f : std::numeric_limits<float>::min();
-            float tensor_amax = 0.0f;
-            for (const float v : w) tensor_amax = std::max(tensor_amax, std::fabs(v));
-            tensor_amax = o.global_amax.value_or(tensor_amax);                    // a fused group's shared amax (checked >= the tensor's)
-            float gs = in_d(in_d(1.0f / std::max(tensor_amax, tiny)) * 2688.0f);  // torch's scalar / tensor: reciprocal, then product
+            const float tensor_amax = format::checked_weight_amax<F>(w, rows, cols, o);  // a fused group's shared amax when given
+            float gs = in_d(in_d(1.0f / std::max(tensor_amax, tiny)) * 2688.0f);         // torch's scalar / tensor: reciprocal, then product
             if (!std::isfinite(gs)) gs = 1.0f;
+            stored_weight out;
+            out.weight.format = std::string(F::name);
+            out.weight.name = o.name;
+            out.weight.rows = rows;
+            out.weight.cols = cols;
+            out.weight.scales.resize(static_cast<std::size_t>(rows * format::scale_cols<F>(cols)));
+            out.weight.codes.resize(static_cast<std::size_t>(rows * format::packed_row_bytes<F>(cols)));
             using scale = typename F::scale;
             using element = typename F::element;
             const std::int64_t blocks = format::scale_cols<F>(cols), row_bytes = format::packed_row_bytes<F>(cols);

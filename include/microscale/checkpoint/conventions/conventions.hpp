@@ -70,6 +70,16 @@ inline std::vector<std::string> module_tensor_names() {
     return out;
 }
 
+/// The global-scale tensor names of the conventions that have one ("weight_scale_2", ...): an MX
+/// module holding one of them is malformed.
+inline std::vector<std::string> global_scale_tensor_names() {
+    std::vector<std::string> out;
+    boost::mp11::mp_for_each<all_conventions>([&](auto c) {
+        if (!decltype(c)::global_scale.empty()) out.emplace_back(decltype(c)::global_scale);
+    });
+    return out;
+}
+
 /// True if convention `name` stores weight format `format`.
 inline bool convention_stores(std::string_view name, std::string_view format) {
     bool out = false;
