@@ -24,5 +24,9 @@ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTE
       -DMICROSCALE_BUILD_TESTS=OFF -DMICROSCALE_BUILD_BENCH=OFF -DMICROSCALE_BUILD_EXAMPLES=OFF \
       "-DMICROSCALE_KERNELS=w_mxfp4_a_mxfp4.stored.simd;w_nvfp4.stored.emulation" >/dev/null
 cmake --build "$build" --target microscale_kernels -j 2
-generic=$(find "$build" -name 'generic.cpp.o' -path '*microscale_kernels*' | head -n 1)
-aarch64-linux-gnu-objdump -d "$generic" | grep -q "fmla" && echo "aarch64: NEON FMA (fmla) in the generic tier"
+# no `| grep -q` or `| head` here: under pipefail the writer's SIGPIPE would fail the stage (exit 141)
+generic=$(find "$build" -name 'generic.cpp.o' -path '*microscale_kernels*' -print -quit)
+if [ -z "$generic" ]; then echo "error: generic.cpp.o was not built in $build" >&2; exit 1; fi
+fmla=$(aarch64-linux-gnu-objdump -d "$generic" | grep -c "fmla" || true)
+if [ "${fmla:-0}" -eq 0 ]; then echo "error: no NEON FMA (fmla) in the generic tier: $generic" >&2; exit 1; fi
+echo "aarch64: $fmla NEON FMA (fmla) instructions in the generic tier"
