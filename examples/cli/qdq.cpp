@@ -5,10 +5,11 @@
 // `x_scale` (F8_E4M3 or U8 e8m0, [M, K/block] or the padded swizzled shape).
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "io.hpp"
-#include "microscale/format/quantizer.hpp"
+#include "microscale/format/qdq.hpp"
 #include "microscale/format/scheme.hpp"
 #include "microscale/layout/layouts.hpp"
 #include "microscale/registry.hpp"
@@ -33,45 +34,31 @@ int run_qdq(const std::vector<std::string>& args) {
     const auto rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
     const checkpoint::safetensors_file in(values["input"].as<std::string>());
     const float_matrix x = read_matrix(in, "x");
-    format::require_finite(x.values, x.cols, in.path() + ": x");
 
     checkpoint::safetensors_writer out;
+    std::optional<float> input_scale;
+    if (values.count("input-scale")) {
+        input_scale = values["input-scale"].as<float>();
+        if (!std::isfinite(*input_scale) || *input_scale <= 0.0f) throw usage_error("--input-scale must be a positive finite number");
+    }
     format::visit_format(parts->format, [&](auto f) {
         using F = decltype(f);
-        using rules = format::block_rules<F>;
-        if (x.cols % F::block_size != 0)
-            throw std::invalid_argument(detail::cat("x has K = ", x.cols, ", not a multiple of the ", F::name, " block size ", F::block_size));
-        typename rules::activation_params params{};
-        if constexpr (F::has_global_scale) {
-            float input_scale;
-            if (values.count("input-scale")) {
-                input_scale = values["input-scale"].as<float>();
-                if (!std::isfinite(input_scale) || input_scale <= 0.0f) throw usage_error("--input-scale must be a positive finite number");
-            } else {
-                float amax = 0.0f;
-                for (float v : x.values) amax = std::max(amax, std::fabs(v));
-                input_scale = format::nvfp4_rules::activation_input_scale(amax);
-                if (input_scale == 0.0f) input_scale = 1.0f;  // all-zero x: any scale gives zeros
-                std::cout << "input_scale = amax(x) / 2688 = " << input_scale << " (computed from x)\n";
-            }
-            params = rules::activation_params_from(input_scale, "x");
-            out.set_metadata("input_scale", std::to_string(input_scale));
-        } else {
-            params.rule = rule;
-            if (values.count("input-scale"))
-                std::cerr << "warning: --input-scale is ignored: " << F::name << " activations are scaled per block (e8m0), with no global scale\n";
-        }
+        if (!F::has_global_scale && input_scale)
+            std::cerr << "warning: --input-scale is ignored: " << F::name << " activations are scaled per block (e8m0), with no global scale\n";
         const std::int64_t blocks = x.cols / F::block_size;
-        std::vector<float> dq(x.values.size());
-        std::vector<std::uint8_t> codes(x.values.size()), scales(static_cast<std::size_t>(x.rows * blocks));
+        if (x.cols % F::block_size == 0) {
+            const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
+            require_memory({shape.rows, shape.cols}, 2, "x_scale");
+        }
+        const auto q = format::qdq_matrix<F>(x.values, x.rows, x.cols, input_scale, rule, in.path() + ": x");
+        if constexpr (F::has_global_scale) {
+            if (q.input_scale_from_x) std::cout << "input_scale = amax(x) / 2688 = " << q.input_scale << " (computed from x)\n";
+            out.set_metadata("input_scale", std::to_string(q.input_scale));
+        }
         const auto shape = layout::visit_layout(layout_id, [&](auto l) { return decltype(l)::padded_shape(x.rows, blocks); });
-        require_memory({shape.rows, shape.cols}, 2, "x_scale");
-        for (std::int64_t r = 0; r < (x.cols > 0 ? x.rows : 0); ++r)  // rows of width 0: nothing to do
-            format::qdq_row<F>(x.values.data() + r * x.cols, x.cols, params, codes.data() + r * x.cols, scales.data() + r * blocks,
-                               dq.data() + r * x.cols);
-        add_matrix(out, "x_dq", dq, x.rows, x.cols, x.type);
-        out.add_values<std::uint8_t>("x_codes", checkpoint::st_dtype::U8, {x.rows, x.cols}, codes);
-        const auto stored = layout::convert_scales(scales, layout::layout_id::linear, layout_id, x.rows, blocks);
+        add_matrix(out, "x_dq", q.dequantized, x.rows, x.cols, x.type);
+        out.add_values<std::uint8_t>("x_codes", checkpoint::st_dtype::U8, {x.rows, x.cols}, q.codes);
+        const auto stored = layout::convert_scales(q.scales, layout::layout_id::linear, layout_id, x.rows, blocks);
         out.add_values<std::uint8_t>("x_scale", F::has_global_scale ? checkpoint::st_dtype::F8_E4M3 : checkpoint::st_dtype::U8,
                                      {shape.rows, shape.cols}, stored);
     });
