@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ ninja-build ccache python3
+  cmake g++ ninja-build ccache python3 python3-dev python3-venv
   libboost-dev libboost-program-options-dev
   libxsimd-dev libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

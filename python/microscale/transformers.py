@@ -84,6 +84,14 @@ def from_pretrained(
     return model.eval()
 
 
+def memory_bytes(model: nn.Module) -> int:
+    """Bytes the model's weights take in memory: its parameters and buffers, plus the prepared
+    weights of its microscale modules."""
+    tensors = itertools.chain(model.parameters(), model.buffers())
+    dense = sum(t.numel() * t.element_size() for t in {id(t): t for t in tensors}.values())
+    return dense + sum(m.layer.memory_bytes for m in model.modules() if isinstance(m, (mst.Linear, mst.MoE)))
+
+
 def save_floating_point(source: Union[str, "os.PathLike[str]"], output: Union[str, "os.PathLike[str]"], *, gguf_file: Optional[str] = None, dtype: torch.dtype = torch.bfloat16) -> None:
     """Saves a model transformers can load (a GGUF file, which it dequantizes, or any folder) as a
     floating-point safetensors folder with config.json and tokenizer: a source for
