@@ -25,21 +25,6 @@ import microscale.transformers as mtf
 PROMPT = "The capital of France is"
 
 
-def calibrate(source: pathlib.Path, tokenizer, out: pathlib.Path) -> pathlib.Path:  # type: ignore[no-untyped-def]
-    """`<module>.input` activations of every linear layer on the prompt (W4A4 NVFP4 input scales)."""
-    from safetensors.torch import save_file
-
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-    samples: dict[str, torch.Tensor] = {}
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear):
-            module.register_forward_pre_hook(lambda m, i, name=name: samples.__setitem__(f"{name}.input", i[0].reshape(-1, i[0].shape[-1]).clone()))
-    with torch.no_grad():
-        model(**tokenizer(PROMPT, return_tensors="pt"))
-    save_file(samples, str(out))
-    return out
-
-
 def run(name: str, model: torch.nn.Module, tokenizer, tokens: int) -> None:  # type: ignore[no-untyped-def]
     inputs = tokenizer(PROMPT, return_tensors="pt")
     with torch.no_grad():
@@ -66,7 +51,8 @@ def main() -> None:
     if not (source / "model.safetensors").exists():
         mtf.save_floating_point(spec.submodule_search_locations[0], source, gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
     tokenizer = AutoTokenizer.from_pretrained(source)
-    calibration = calibrate(source, tokenizer, args.workdir / "calibration.safetensors")
+    calibration = args.workdir / "calibration.safetensors"  # W4A4 NVFP4 input scales, from the prompt itself
+    mtf.save_calibration(AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), tokenizer(PROMPT, return_tensors="pt"), calibration)
     print(f"microscale {microscale.__version__}; {torch.get_num_threads()} torch threads; {args.tokens} new tokens, greedy")
     run("bf16 (transformers)", AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16).eval(), tokenizer, args.tokens)
     for scheme in microscale.schemes():

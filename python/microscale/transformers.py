@@ -84,6 +84,29 @@ def from_pretrained(
     return model.eval()
 
 
+def save_calibration(model: nn.Module, inputs: dict, output: Union[str, "os.PathLike[str]"]) -> None:  # type: ignore[type-arg]
+    """Runs ``model(**inputs)`` and saves the input of every ``nn.Linear`` as ``<module>.input``
+    [tokens, K] (float32) in a .safetensors file: the ``calibration`` W4A4 NVFP4 exports need."""
+    from safetensors.torch import save_file
+
+    samples: dict[str, torch.Tensor] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+
+            def keep(m: nn.Module, args: tuple, name: str = name) -> None:  # type: ignore[type-arg]
+                samples[f"{name}.input"] = args[0].reshape(-1, args[0].shape[-1]).to(torch.float32).clone()
+
+            hooks.append(module.register_forward_pre_hook(keep))
+    try:
+        with torch.no_grad():
+            model(**inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    save_file(samples, os.fspath(output))
+
+
 def memory_bytes(model: nn.Module) -> int:
     """Bytes the model's weights take in memory: its parameters and buffers, plus the prepared
     weights of its microscale modules."""

@@ -77,25 +77,13 @@ def calibration(smollm2_bf16: pathlib.Path, tokenizer) -> pathlib.Path:  # type:
     if out.exists():
         return out
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM
 
+    import microscale.transformers as mtf
+
     model = AutoModelForCausalLM.from_pretrained(smollm2_bf16, dtype=torch.float32).eval()
-    samples: dict[str, torch.Tensor] = {}
-
-    def keep(name: str) -> Callable[..., None]:
-        def hook(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            samples[f"{name}.input"] = inputs[0].reshape(-1, inputs[0].shape[-1]).clone()
-
-        return hook
-
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear):
-            module.register_forward_pre_hook(keep(name))
-    with torch.no_grad():
-        model(**tokenizer(TEXT, return_tensors="pt"))
     tmp = out.with_name(out.name + ".tmp")
-    save_file(samples, str(tmp))
+    mtf.save_calibration(model, tokenizer(TEXT, return_tensors="pt"), tmp)
     tmp.rename(out)
     return out
 
