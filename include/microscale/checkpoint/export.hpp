@@ -40,6 +40,7 @@
 #include "microscale/checkpoint/quant_config.hpp"
 #include "microscale/checkpoint/safetensors.hpp"
 #include "microscale/detail/glob.hpp"
+#include "microscale/detail/json_file.hpp"
 #include "microscale/detail/text.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/format/scheme.hpp"
@@ -339,13 +340,7 @@ inline std::optional<nlohmann::json> source_model_config(const safetensors_file&
     const std::filesystem::path path = std::filesystem::path(in.path()).parent_path() / "config.json";
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-    std::ifstream file(path);
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(file);
-    } catch (const nlohmann::json::exception& e) {
-        throw config_error(detail::cat(path.string(), ": not valid JSON: ", e.what()));
-    }
+    nlohmann::json j = detail::read_json_file<config_error>(path);
     if (!j.is_object()) throw config_error(detail::cat(path.string(), ": not a JSON object"));
     j.erase("quantization_config");
     return j;
