@@ -132,6 +132,11 @@ def cpp_banner() -> str:
     return f"// {BANNER}\n"
 
 
+def enabled_only(k: Kernel, text: str) -> str:
+    """`text` between #if MICROSCALE_KERNEL_<ident> and #endif: it compiles only where the kernel is enabled."""
+    return f"#if MICROSCALE_KERNEL_{k.ident}\n{text}#endif\n"
+
+
 def instantiation_tu(k: Kernel) -> str:
     header = FAMILIES[k.family][1]
     includes = f'#include "{BACKENDS[k.backend]}"\n'
@@ -157,9 +162,7 @@ def kernel_declarations(kernels: list[Kernel]) -> str:
     out.append('#include "microscale/moe.hpp"\n')
     out.append("\n")
     for k in kernels:
-        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                   f"extern template class {k.cpp_type};\n"
-                   f"#endif\n")
+        out.append(enabled_only(k, f"extern template class {k.cpp_type};\n"))
     return "".join(out)
 
 
@@ -174,25 +177,19 @@ def registry_table(kernels: list[Kernel], aliases: list[Alias]) -> str:
            "namespace {\n"
            "constexpr kernel_entry table[] = {\n"]
     for k in (k for k in kernels if k.family == "linear"):
-        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                   f"    make_entry<{k.cpp_type}>(),\n"
-                   f"#endif\n")
+        out.append(enabled_only(k, f"    make_entry<{k.cpp_type}>(),\n"))
     out.append("    kernel_entry{},  // end marker (not part of the table)\n};\n\n")
     out.append("constexpr moe_kernel_entry moe_table[] = {\n")
     for k in (k for k in kernels if k.family == "moe"):
-        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                   f"    make_moe_entry<{k.cpp_type}>(),\n"
-                   f"#endif\n")
+        out.append(enabled_only(k, f"    make_moe_entry<{k.cpp_type}>(),\n"))
     out.append("    moe_kernel_entry{},  // end marker (not part of the table)\n};\n\n")
     out.append("constexpr scheme_alias alias_table[] = {\n")
     for a in aliases:
         out.append(f'    {{"{a.alias}", "{a.scheme}", "{a.origin}"}},\n')
     out.append("};\n\n")
     for k in kernels:
-        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                   f'static_assert({k.cpp_type}::name == "{k.name}",\n'
-                   f'              "generate.py and make_kernel_name disagree on {k.name}");\n'
-                   f"#endif\n")
+        out.append(enabled_only(k, f'static_assert({k.cpp_type}::name == "{k.name}",\n'
+                                   f'              "generate.py and make_kernel_name disagree on {k.name}");\n'))
     out.append("}  // namespace\n\n"
                "std::span<const kernel_entry> kernel_table() noexcept {\n"
                "    return {table, std::size(table) - 1};\n"
@@ -226,9 +223,7 @@ def test_types(kernels: list[Kernel]) -> str:
     for family in sorted({k.family for k in kernels}):
         out.append(f"using {family}_kernel_types = boost::mp11::mp_append<\n")
         for k in (k for k in kernels if k.family == family):
-            out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                       f"    boost::mp11::mp_list<{k.cpp_type}>,\n"
-                       f"#endif\n")
+            out.append(enabled_only(k, f"    boost::mp11::mp_list<{k.cpp_type}>,\n"))
         out.append("    boost::mp11::mp_list<>>;\n\n")
     out.append("}  // namespace microscale::test\n")
     return "".join(out)
@@ -241,9 +236,7 @@ def benchmark_registrations(kernels: list[Kernel]) -> str:
            "namespace microscale::bench {\n\n"
            "void register_generated_kernels() {\n"]
     for k in kernels:
-        out.append(f"#if MICROSCALE_KERNEL_{k.ident}\n"
-                   f"    register_{k.family}_kernel<{k.cpp_type}>();\n"
-                   f"#endif\n")
+        out.append(enabled_only(k, f"    register_{k.family}_kernel<{k.cpp_type}>();\n"))
     out.append("}\n\n}  // namespace microscale::bench\n")
     return "".join(out)
 

@@ -25,6 +25,18 @@ auto or_problem(nlohmann::ordered_json& out, const std::string& name, F&& f) -> 
     }
 }
 
+/// A module prepared by load(options, &report) as the runtime would, its kernel and bytes in memory
+/// recorded in m; nullptr when it does not load (listed in out["problems"], as by or_problem).
+template <class Load>
+auto prepared_layer(nlohmann::ordered_json& out, const std::string& name, nlohmann::ordered_json& m, checkpoint::fusion_report& report, Load&& load)
+    -> decltype(load(selection_options{}, &report)) {
+    auto loaded = or_problem(out, name, [&] { return load(selection_options::from_environment(), &report); });
+    if (!loaded) return nullptr;
+    m["kernel"] = (*loaded)->kernel_name();
+    m["bytes_in_memory"] = (*loaded)->memory_bytes();
+    return std::move(*loaded);
+}
+
 /// The linear modules (stored and fusable) into out["modules"]; sums their bytes on disk and, when
 /// prepared, in memory. A module that cannot be read goes to out["problems"].
 void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, nlohmann::ordered_json& out, std::uint64_t& disk,
@@ -41,12 +53,10 @@ void inspect_linear(const checkpoint::checkpoint_reader& reader, bool prepare, n
         if (!info.shards.empty()) m["fused_from"] = info.shards;
         if (prepare) {
             checkpoint::fusion_report report;
-            const auto loaded =
-                or_problem(out, name, [&] { return reader.load_linear(name, dtype::bf16, selection_options::from_environment(), &report); });
-            if (!loaded) continue;
-            const auto& layer = *loaded;
-            m["kernel"] = layer->kernel_name();
-            m["bytes_in_memory"] = layer->memory_bytes();
+            const auto layer = prepared_layer(out, name, m, report, [&](const selection_options& so, checkpoint::fusion_report* r) {
+                return reader.load_linear(name, dtype::bf16, so, r);
+            });
+            if (!layer) continue;
             if (report.rescaled) m["fusion_worst_relative_change"] = report.worst_relative_change;
             if (!report.warnings.empty()) m["warnings"] = report.warnings;
             if (info.shards.empty()) memory += layer->memory_bytes();
@@ -72,12 +82,10 @@ void inspect_moe(const checkpoint::checkpoint_reader& reader, bool prepare, nloh
                                     {"bytes_on_disk", info.bytes_on_disk}};
         if (prepare) {
             checkpoint::fusion_report report;
-            const auto loaded =
-                or_problem(out, name, [&] { return reader.load_moe_layer(name, dtype::bf16, selection_options::from_environment(), &report); });
-            if (!loaded) continue;
-            const auto& layer = *loaded;
-            m["kernel"] = layer->kernel_name();
-            m["bytes_in_memory"] = layer->memory_bytes();
+            const auto layer = prepared_layer(out, name, m, report, [&](const selection_options& so, checkpoint::fusion_report* r) {
+                return reader.load_moe_layer(name, dtype::bf16, so, r);
+            });
+            if (!layer) continue;
             std::vector<std::string> warnings = report.warnings;
             warnings.insert(warnings.end(), layer->warnings().begin(), layer->warnings().end());
             if (!warnings.empty()) m["warnings"] = warnings;

@@ -21,6 +21,18 @@ void check_input_width(const checkpoint::safetensors_file& in, const float_matri
     if (x.cols != k) throw std::invalid_argument(detail::cat(in.path(), ": x is [", x.rows, ", ", x.cols, "] but ", layer_name, " takes K=", k));
 }
 
+/// x's bytes in its dtype and a y [M, out_width] buffer in the same dtype, once x's width is checked
+/// against the layer's input width `in_width` and y's size against memory.
+struct layer_buffers {
+    std::vector<std::uint8_t> x, y;
+};
+layer_buffers buffers_for(const checkpoint::safetensors_file& in, const float_matrix& x, const std::string& layer_name, std::int64_t in_width,
+                          std::int64_t out_width) {
+    check_input_width(in, x, layer_name, in_width);
+    require_memory({x.rows, out_width}, dtype_size(x.type), "y");
+    return {to_bytes(x.values, x.type), std::vector<std::uint8_t>(static_cast<std::size_t>(x.rows * out_width) * dtype_size(x.type))};
+}
+
 /// Writes tensor y [rows, cols] in x's dtype to --output, the layer and its kernel in the metadata.
 void write_output(const po::variables_map& values, const std::string& layer_name, std::string_view kernel, dtype type, std::int64_t rows,
                   std::int64_t cols, const std::vector<std::uint8_t>& y) {
@@ -61,14 +73,11 @@ int run_moe(const checkpoint::checkpoint_reader& reader, const std::string& laye
     const auto layer = reader.load_moe_layer(layer_name, x.type, moe_so, &report);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& w : layer->warnings()) std::cerr << "warning: " << w << "\n";
-    check_input_width(in, x, layer_name, layer->hidden());
-    require_memory({x.rows, layer->hidden()}, dtype_size(x.type), "y");
-    const auto x_bytes = to_bytes(x.values, x.type);
-    std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->hidden()) * dtype_size(x.type));
+    auto io = buffers_for(in, x, layer_name, layer->hidden(), layer->hidden());
     moe_options mo;
     mo.threads = threads;
-    layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, ids, weights, ids_info.shape[1], {y.data(), x.type, x.rows, layer->hidden()}, mo);
-    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->hidden(), y);
+    layer->apply({io.x.data(), x.type, x.rows, x.cols}, ids, weights, ids_info.shape[1], {io.y.data(), x.type, x.rows, layer->hidden()}, mo);
+    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->hidden(), io.y);
     std::cout << layer_name << " (" << layer->experts() << " experts, K=" << layer->hidden() << ", I=" << layer->intermediate() << ") ran on "
               << layer->kernel_name() << ": y [" << x.rows << ", " << layer->hidden() << "] " << dtype_name(x.type) << " -> "
               << values["output"].as<std::string>() << "\n";
@@ -99,15 +108,11 @@ int run_run(const std::vector<std::string>& args) {
     checkpoint::fusion_report report;
     const auto layer = reader.load_linear(layer_name, x.type, so, &report);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
-    check_input_width(in, x, layer_name, layer->in_features());
-    require_memory({x.rows, layer->out_features()}, dtype_size(x.type), "y");
-
-    const auto x_bytes = to_bytes(x.values, x.type);
-    std::vector<std::uint8_t> y(static_cast<std::size_t>(x.rows * layer->out_features()) * dtype_size(x.type));
+    auto io = buffers_for(in, x, layer_name, layer->in_features(), layer->out_features());
     apply_options ao;
     ao.threads = threads;
-    layer->apply({x_bytes.data(), x.type, x.rows, x.cols}, {y.data(), x.type, x.rows, layer->out_features()}, nullptr, ao);
-    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->out_features(), y);
+    layer->apply({io.x.data(), x.type, x.rows, x.cols}, {io.y.data(), x.type, x.rows, layer->out_features()}, nullptr, ao);
+    write_output(values, layer_name, layer->kernel_name(), x.type, x.rows, layer->out_features(), io.y);
     std::cout << layer_name << " [" << layer->out_features() << " x " << layer->in_features() << "] ran on " << layer->kernel_name() << ": y ["
               << x.rows << ", " << layer->out_features() << "] " << dtype_name(x.type) << " -> " << values["output"].as<std::string>() << "\n";
     return 0;

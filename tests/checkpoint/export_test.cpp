@@ -17,17 +17,9 @@ namespace mc = microscale::checkpoint;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("export", name); }
-std::vector<std::uint8_t> bytes_of(const mc::safetensors_file& f, const std::string& name) {
-    const auto b = f.bytes(f.at(name));
-    std::vector<std::uint8_t> out(b.size());
-    std::memcpy(out.data(), b.data(), b.size());
-    return out;
-}
-nlohmann::json read_json(const fs::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-}
+using microscale::test::read_json;
+using microscale::test::scratch;
+using microscale::test::tensor_bytes;
 }  // namespace
 
 TEST(Export, ModelOptNvfp4MatchesModelOptBytes) {
@@ -53,15 +45,15 @@ TEST(Export, ModelOptNvfp4MatchesModelOptBytes) {
 
     const mc::safetensors_file out(dir / "out" / "model.safetensors");
     const std::string p = "model.layers.0.mlp.up_proj";
-    EXPECT_EQ(bytes_of(out, p + ".weight"), bytes_of(golden, "bf16_normal.weight"));
-    EXPECT_EQ(bytes_of(out, p + ".weight_scale"), bytes_of(golden, "bf16_normal.weight_scale"));
+    EXPECT_EQ(tensor_bytes(out, p + ".weight"), tensor_bytes(golden, "bf16_normal.weight"));
+    EXPECT_EQ(tensor_bytes(out, p + ".weight_scale"), tensor_bytes(golden, "bf16_normal.weight_scale"));
     EXPECT_EQ(out.at(p + ".weight_scale").dtype, mc::st_dtype::F8_E4M3);
     EXPECT_EQ(out.at(p + ".weight").shape, (std::vector<std::int64_t>{64, 64}));
     EXPECT_TRUE(out.at(p + ".weight_scale_2").shape.empty());
     EXPECT_EQ(mc::read_scalar(out, out.at(p + ".weight_scale_2")), mc::read_scalar(golden, golden.at("bf16_normal.weight_scale_2")));
     EXPECT_EQ(out.find(p + ".input_scale"), nullptr);
     // excluded and non-linear tensors are copied unchanged
-    EXPECT_EQ(bytes_of(out, "lm_head.weight"), bytes_of(golden, "fp32_normal.w"));
+    EXPECT_EQ(tensor_bytes(out, "lm_head.weight"), tensor_bytes(golden, "fp32_normal.w"));
     EXPECT_EQ(out.at("model.layers.0.input_layernorm.weight").dtype, mc::st_dtype::F32);
 
     const auto config = read_json(dir / "out" / "hf_quant_config.json");
@@ -130,7 +122,7 @@ TEST(Export, QuarkMxMatchesTorchaoBytes) {
             EXPECT_EQ(report.quantized, std::vector<std::string>{p});
 
             // torchao's codes (one per byte) packed along K: code i at bit i * bits, little-endian
-            const auto codes = bytes_of(golden, c + ".codes");
+            const auto codes = tensor_bytes(golden, c + ".codes");
             ASSERT_EQ(static_cast<std::int64_t>(codes.size()), rows * cols);
             const std::size_t row_bytes = static_cast<std::size_t>(cols * e.bits / 8);
             std::vector<std::uint8_t> packed(static_cast<std::size_t>(rows) * row_bytes, 0);
@@ -147,8 +139,8 @@ TEST(Export, QuarkMxMatchesTorchaoBytes) {
             EXPECT_EQ(out.at(p + ".weight").dtype, mc::st_dtype::U8);
             EXPECT_EQ(out.at(p + ".weight").shape, (std::vector<std::int64_t>{rows, static_cast<std::int64_t>(row_bytes)}));
             EXPECT_EQ(out.at(p + ".weight_scale").shape, (std::vector<std::int64_t>{rows, cols / 32}));
-            EXPECT_EQ(bytes_of(out, p + ".weight"), packed);
-            EXPECT_EQ(bytes_of(out, p + ".weight_scale"), bytes_of(golden, c + ".scale"));
+            EXPECT_EQ(tensor_bytes(out, p + ".weight"), packed);
+            EXPECT_EQ(tensor_bytes(out, p + ".weight_scale"), tensor_bytes(golden, c + ".scale"));
             ++compared;
         }
     EXPECT_EQ(compared, 6u);

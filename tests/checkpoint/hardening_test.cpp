@@ -19,20 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("hardening", name); }
+using microscale::test::scratch;
 
-std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed); }
-
-/// `fn` throws E whose message contains `fragment`.
-template <class E, class Fn>
-void expect_error(Fn&& fn, const std::string& fragment) {
-    try {
-        fn();
-        ADD_FAILURE() << "no exception; expected one containing '" << fragment << "'";
-    } catch (const E& e) {
-        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
-}
+using microscale::test::expect_error;
+using microscale::test::normal_values;
 
 /// Every regular file under `dir` with its bytes (names relative to dir).
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
@@ -63,11 +53,11 @@ fs::path write_model(const fs::path& dir, int layers, std::uint32_t seed, bool n
     for (int l = 0; l < layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".mlp.";
         for (const char* name : {"gate_proj", "up_proj"}) {
-            auto v = normal(64 * 128, 0.02f, seed++);
+            auto v = normal_values(64 * 128, 0.02f, seed++);
             if (nan_in_last && l == layers - 1) v[5] = std::numeric_limits<float>::quiet_NaN();
             w.add_values<float>(p + name + ".weight", mc::st_dtype::F32, {64, 128}, v);
         }
-        w.add_values<float>(p + "down_proj.weight", mc::st_dtype::F32, {128, 64}, normal(128 * 64, 0.02f, seed++));
+        w.add_values<float>(p + "down_proj.weight", mc::st_dtype::F32, {128, 64}, normal_values(128 * 64, 0.02f, seed++));
     }
     w.add_values<float>("model.norm.weight", mc::st_dtype::F32, {128}, std::vector<float>(128, 1.0f));
     const fs::path file = dir / "bf16.safetensors";
@@ -129,7 +119,7 @@ TEST(Hardening, FloatingPointPackedCodesAreAnError) {
 
 TEST(Hardening, NegativeE4m3BlockScaleIsRejected) {
     const fs::path dir = scratch("negative_scale");
-    auto q = ms::format::quantize_weight<ms::format::nvfp4>(normal(8 * 32, 0.02f, 1), 8, 32);
+    auto q = ms::format::quantize_weight<ms::format::nvfp4>(normal_values(8 * 32, 0.02f, 1), 8, 32);
     q.scales[3] = 0xB8;  // -1.0 in e4m3: ModelOpt's amax / 6 is never negative
     mc::safetensors_writer w;
     w.add_values<std::uint8_t>("l.weight", mc::st_dtype::U8, {8, 16}, q.codes);
@@ -215,7 +205,7 @@ TEST(Hardening, FailedExportLeavesTheFolderAsItWas) {
 TEST(Hardening, ExportNeverReplacesItsOwnInput) {
     const fs::path dir = scratch("self");
     mc::safetensors_writer w;
-    w.add_values<float>("l.weight", mc::st_dtype::F32, {4, 32}, normal(128, 0.02f, 3));
+    w.add_values<float>("l.weight", mc::st_dtype::F32, {4, 32}, normal_values(128, 0.02f, 3));
     w.write(dir / "model.safetensors");
     const auto before = snapshot(dir);
     const mc::safetensors_file in(dir / "model.safetensors");
@@ -371,7 +361,7 @@ TEST(Hardening, EmbeddingTablesAreNotQuantized) {
     const fs::path dir = scratch("embeddings");
     mc::safetensors_writer w;
     for (const char* name : {"model.embed_tokens.weight", "transformer.wte.weight", "transformer.wpe.weight", "model.layers.0.mlp.up_proj.weight"})
-        w.add_values<float>(name, mc::st_dtype::F32, {64, 32}, normal(64 * 32, 0.02f, 3));
+        w.add_values<float>(name, mc::st_dtype::F32, {64, 32}, normal_values(64 * 32, 0.02f, 3));
     w.write(dir / "model.safetensors");
     const mc::safetensors_file in(dir / "model.safetensors");
     mc::export_options o;

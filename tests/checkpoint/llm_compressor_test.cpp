@@ -20,10 +20,7 @@ namespace {
 
 fs::path golden(const std::string& file) { return fs::path(MICROSCALE_LLM_COMPRESSOR_DIR) / file; }
 
-nlohmann::json read_json(const fs::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-}
+using microscale::test::read_json;
 
 /// The source model folder: layer 0's bf16 weights and the model's config.json.
 fs::path source_folder() {

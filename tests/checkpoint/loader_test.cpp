@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("loader", name); }
+using microscale::test::scratch;
 
 std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed, 300); }
 

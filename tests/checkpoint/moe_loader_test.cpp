@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) { return microscale::test::scratch_dir("moe", name); }
+using microscale::test::scratch;
 
-std::vector<float> normal(std::int64_t count, float sigma, std::uint32_t seed) { return microscale::test::normal_values(count, sigma, seed); }
+using microscale::test::normal_values;
 
 constexpr std::int64_t experts = 3, hidden = 64, inter = 32;
 
@@ -32,9 +32,9 @@ expert_set quantize_experts() {
     expert_set s;
     for (std::int64_t e = 0; e < experts; ++e) {
         // gate and up with different amax: different global scales to reconcile
-        s.gate.push_back(ms::format::quantize_weight<F>(normal(inter * hidden, 0.02f, 10 + e), inter, hidden));
-        s.up.push_back(ms::format::quantize_weight<F>(normal(inter * hidden, 0.05f + 0.01f * static_cast<float>(e), 20 + e), inter, hidden));
-        s.down.push_back(ms::format::quantize_weight<F>(normal(hidden * inter, 0.03f, 30 + e), hidden, inter));
+        s.gate.push_back(ms::format::quantize_weight<F>(normal_values(inter * hidden, 0.02f, 10 + e), inter, hidden));
+        s.up.push_back(ms::format::quantize_weight<F>(normal_values(inter * hidden, 0.05f + 0.01f * static_cast<float>(e), 20 + e), inter, hidden));
+        s.down.push_back(ms::format::quantize_weight<F>(normal_values(hidden * inter, 0.03f, 30 + e), hidden, inter));
         for (auto* q : {&s.gate.back(), &s.up.back(), &s.down.back()}) q->input_scale = (2.0f + static_cast<float>(e)) / 2688.0f;
     }
     return s;
@@ -102,7 +102,7 @@ void expect_runs_like(const mc::checkpoint_reader& reader, const std::string& pr
     const auto direct = ms::create_moe(scheme, want, ms::dtype::f32, {});
     EXPECT_EQ(layer->kernel_name(), direct->kernel_name());
     const std::int64_t tokens = 6, top_k = 2;
-    const auto x = normal(tokens * hidden, 1.0f, 5);
+    const auto x = normal_values(tokens * hidden, 1.0f, 5);
     const std::vector<std::int32_t> ids = {0, 2, 1, -1, 2, 0, 1, 1, 0, 2, 2, 1};
     const std::vector<float> weights = {0.7f, 0.3f, 1.0f, 0.0f, 0.5f, 0.5f, 0.6f, 0.4f, 0.9f, 0.1f, 0.2f, 0.8f};
     std::vector<float> y(x.size()), yd(x.size());
@@ -204,7 +204,7 @@ TEST(MoeCheckpoint, QuarkStackedWithBiases) {
     const fs::path dir = scratch("quark");
     const auto s = quantize_experts<ms::format::mxfp4>();
     const auto [w13, w13s, w2, w2s] = stack_experts(s);
-    const auto b13 = normal(experts * 2 * inter, 0.1f, 1), b2 = normal(experts * hidden, 0.1f, 2);
+    const auto b13 = normal_values(experts * 2 * inter, 0.1f, 1), b2 = normal_values(experts * hidden, 0.1f, 2);
     mc::safetensors_writer w;
     const std::string p = "blocks.0.moe";
     w.add_values<std::uint8_t>(p + ".w13_weight", mc::st_dtype::U8, {experts, 2 * inter, hidden / 2}, w13);
@@ -272,14 +272,7 @@ TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
         const mc::checkpoint_reader reader(dir);
         return reader.load_moe(p);
     };
-    auto expect_format_error = [&](const std::function<void()>& fn, const std::string& fragment) {
-        try {
-            fn();
-            ADD_FAILURE() << "accepted; expected an error containing '" << fragment << "'";
-        } catch (const mc::format_error& e) {
-            EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-        }
-    };
+    auto expect_format_error = [](auto&& fn, const std::string& fragment) { microscale::test::expect_error<mc::format_error>(fn, fragment); };
     EXPECT_NO_THROW((void)load_with("good", [](mc::safetensors_writer&) {}));
     const std::vector<float> ones(static_cast<std::size_t>(experts * 2 * inter * hidden / 32), 1.0f);
     expect_format_error(
@@ -305,7 +298,7 @@ TEST(MoeCheckpoint, StackedTensorsAreCheckedByDtypeAndShape) {
     expect_format_error(
         [&] {
             (void)load_with("bias_shape", [&](mc::safetensors_writer& w) {
-                w.add_values<float>(p + ".w2_bias", mc::st_dtype::F32, {hidden, experts}, normal(experts * hidden, 0.1f, 3));
+                w.add_values<float>(p + ".w2_bias", mc::st_dtype::F32, {hidden, experts}, normal_values(experts * hidden, 0.1f, 3));
             });
         },
         "tensor 'blocks.0.moe.w2_bias' is F32 [64, 3], expected F32, BF16 or F16 [3, 64]");

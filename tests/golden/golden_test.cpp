@@ -10,6 +10,7 @@
 
 #include "microscale/checkpoint/safetensors.hpp"
 #include "microscale/format/quantizer.hpp"
+#include "support/scratch.hpp"
 
 namespace ms = microscale;
 namespace mc = microscale::checkpoint;
@@ -19,12 +20,7 @@ namespace {
 
 std::string golden(const std::string& file) { return std::string(MICROSCALE_GOLDEN_DIR) + "/" + file; }
 
-std::vector<std::uint8_t> read_bytes(const mc::safetensors_file& f, const std::string& name) {
-    const auto b = f.bytes(f.at(name));
-    std::vector<std::uint8_t> out(b.size());
-    std::memcpy(out.data(), b.data(), b.size());
-    return out;
-}
+using microscale::test::tensor_bytes;
 
 std::vector<std::string> cases_with(const mc::safetensors_file& f, const std::string& suffix) {
     std::vector<std::string> out;
@@ -32,6 +28,19 @@ std::vector<std::string> cases_with(const mc::safetensors_file& f, const std::st
         if (t.name.size() > suffix.size() && t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0)
             out.push_back(t.name.substr(0, t.name.size() - suffix.size()));
     return out;
+}
+
+/// Calls check(c, input, values) for each case c of `f` (each tensor named c + suffix) with that
+/// input tensor and its values as fp32, under a SCOPED_TRACE of c; returns how many cases there were.
+template <class Check>
+std::size_t for_each_case(const mc::safetensors_file& f, const std::string& suffix, Check&& check) {
+    const auto cases = cases_with(f, suffix);
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c);
+        const auto& input = f.at(c + suffix);
+        check(c, input, mc::read_floats(f, input));
+    }
+    return cases.size();
 }
 
 ms::dtype activation_dtype(mc::st_dtype t) {
@@ -42,31 +51,22 @@ ms::dtype activation_dtype(mc::st_dtype t) {
 
 TEST(Golden, ModelOptNvfp4WeightsByteForByte) {
     const mc::safetensors_file f(golden("nvfp4_weight_modelopt.safetensors"));
-    const auto cases = cases_with(f, ".w");
-    ASSERT_EQ(cases.size(), 4u);
-    for (const auto& c : cases) {
-        SCOPED_TRACE(c);
-        const auto& wt = f.at(c + ".w");
-        const auto w = mc::read_floats(f, wt);
+    const std::size_t cases = for_each_case(f, ".w", [&](const std::string& c, const mc::tensor_info& wt, const std::vector<float>& w) {
         const auto q = mf::quantize_weight<mf::nvfp4>(w, wt.shape[0], wt.shape[1], {mf::mx_scale_rule::even, c, std::nullopt});
-        EXPECT_EQ(q.codes, read_bytes(f, c + ".weight"));
-        EXPECT_EQ(q.scales, read_bytes(f, c + ".weight_scale"));
+        EXPECT_EQ(q.codes, tensor_bytes(f, c + ".weight"));
+        EXPECT_EQ(q.scales, tensor_bytes(f, c + ".weight_scale"));
         const float ws2 = mc::read_scalar(f, f.at(c + ".weight_scale_2"));
         EXPECT_EQ(std::bit_cast<std::uint32_t>(q.global_scale), std::bit_cast<std::uint32_t>(ws2));
-    }
+    });
+    EXPECT_EQ(cases, 4u);
 }
 
 TEST(Golden, VllmNvfp4ActivationQuantDequant) {
     const mc::safetensors_file f(golden("nvfp4_act_vllm.safetensors"));
-    const auto cases = cases_with(f, ".x");
-    ASSERT_EQ(cases.size(), 6u);
-    for (const auto& c : cases) {
-        SCOPED_TRACE(c);
-        const auto& xt = f.at(c + ".x");
-        const auto x = mc::read_floats(f, xt);
+    const std::size_t cases = for_each_case(f, ".x", [&](const std::string& c, const mc::tensor_info& xt, const std::vector<float>& x) {
         const auto x_dq = mc::read_floats(f, f.at(c + ".x_dq"));
-        const auto golden_codes = read_bytes(f, c + ".codes");
-        const auto golden_scales = read_bytes(f, c + ".scale");
+        const auto golden_codes = tensor_bytes(f, c + ".codes");
+        const auto golden_scales = tensor_bytes(f, c + ".scale");
         const float input_scale = mc::read_scalar(f, f.at(c + ".input_scale"));
         const std::int64_t m = xt.shape[0], k = xt.shape[1];
         const mf::block_rules<mf::nvfp4>::activation_params p{mf::nvfp4_rules::activation_multiplier(input_scale)};
@@ -88,7 +88,8 @@ TEST(Golden, VllmNvfp4ActivationQuantDequant) {
             }
         }
         EXPECT_EQ(mismatches, 0u);
-    }
+    });
+    EXPECT_EQ(cases, 6u);
 }
 
 namespace {
@@ -99,19 +100,17 @@ namespace {
 template <class F>
 void check_mx_file(const std::string& file, const std::string& element, bool has_codes, bool signed_zero_in_dq) {
     const mc::safetensors_file f(golden(file));
+    SCOPED_TRACE(file);
     std::size_t checked = 0;
-    for (const auto& c : cases_with(f, ".x")) {
-        if (c.rfind(element, 0) != 0) continue;
-        SCOPED_TRACE(file + ": " + c);
+    for_each_case(f, ".x", [&](const std::string& c, const mc::tensor_info& xt, const std::vector<float>& x) {
+        if (c.rfind(element, 0) != 0) return;
         const auto rule = c.find("floor") != std::string::npos ? mf::mx_scale_rule::floor : mf::mx_scale_rule::even;
-        const auto& xt = f.at(c + ".x");
-        const auto x = mc::read_floats(f, xt);
         const auto x_dq = mc::read_floats(f, f.at(c + ".x_dq"));
         const std::int64_t m = xt.shape[0], k = xt.shape[1], blocks = k / 32;
         std::vector<std::uint8_t> golden_scales, golden_codes;
         if (has_codes) {
-            golden_scales = read_bytes(f, c + ".scale");
-            golden_codes = read_bytes(f, c + ".codes");
+            golden_scales = tensor_bytes(f, c + ".scale");
+            golden_codes = tensor_bytes(f, c + ".codes");
         }
         std::size_t mismatches = 0, skipped = 0;
         for (std::int64_t r = 0; r < m; ++r) {
@@ -138,7 +137,7 @@ void check_mx_file(const std::string& file, const std::string& element, bool has
             EXPECT_LE(skipped, 2u);  // the all-zero block (and a -0.0 block)
         }
         ++checked;
-    }
+    });
     EXPECT_GE(checked, 3u) << element;
 }
 }  // namespace
@@ -159,8 +158,8 @@ TEST(Golden, QuarkMxFakeQuantize) {
 TEST(Golden, QuarkFp6Packing) {
     const mc::safetensors_file f(golden("mx_quark.safetensors"));
     for (const std::string c : {"fp6_pack", "fp6_e3m2_pack"}) {
-        const auto codes = read_bytes(f, c + ".codes");
-        const auto packed = read_bytes(f, c + ".packed");
+        const auto codes = tensor_bytes(f, c + ".codes");
+        const auto packed = tensor_bytes(f, c + ".packed");
         std::vector<std::uint8_t> ours(packed.size());
         ms::numeric::pack_fp6(codes, ours);
         EXPECT_EQ(ours, packed) << c;

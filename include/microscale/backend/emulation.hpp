@@ -104,13 +104,7 @@ struct emulation::impl {
     static std::size_t memory_bytes(const prepared& p) noexcept { return p.codes.size() + p.scales.size() + sizeof(prepared); }
 
     static prepared prepare(const quantized_weight& w) {
-        prepared p;
-        p.rows = w.rows;
-        p.cols = w.cols;
-        p.codes = w.codes;
-        p.scales = w.scales;
-        p.scale_layout = w.scale_layout;
-        p.global = w.global_scale;
+        prepared p{.rows = w.rows, .cols = w.cols, .codes = w.codes, .scales = w.scales, .scale_layout = w.scale_layout, .global = w.global_scale};
         if constexpr (Activation::quantized) {
             p.activation = rules::activation_params_from(w.input_scale, w.name);
         }

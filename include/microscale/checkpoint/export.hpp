@@ -1,11 +1,9 @@
 // Quantizing a floating-point checkpoint: every floating-point 2-D tensor `<p>.weight` that is not
-// excluded and not an embedding table (`embed_tokens`, `wte`, ...: a lookup, not a linear) becomes the scheme's tensors in a checkpoint convention's names and bytes
-// (checkpoint/conventions/: modelopt and compressed-tensors for NVFP4, compressed-tensors for
-// MXFP4, quark for MX); every other tensor is copied unchanged; the folder gets the convention's
-// config files. The default convention of a format is its reference exporter's (ModelOpt for NVFP4,
-// Quark for MX). As ModelOpt does, the shards of a fused module (q/k/v, gate/up) share their weight
-// amax (so their global scales are equal) and their input amax. Calibration data (`<p>.input`:
-// sample activations [*, K]) gives W4A4 NVFP4 its input scale. Output larger than
+// excluded and not an embedding table (`embed_tokens`, `wte`, ...: a lookup, not a linear) becomes the scheme's tensors in a checkpoint convention's
+// names and bytes (checkpoint/conventions/: modelopt and compressed-tensors for NVFP4, compressed-tensors for MXFP4, quark for MX); every other
+// tensor is copied unchanged; the folder gets the convention's config files. The default convention of a format is its reference exporter's (ModelOpt
+// for NVFP4, Quark for MX). As ModelOpt does, the shards of a fused module (q/k/v, gate/up) share their weight amax (so their global scales are
+// equal) and their input amax. Calibration data (`<p>.input`: sample activations [*, K]) gives W4A4 NVFP4 its input scale. Output larger than
 // `max_shard_bytes` is split into model-0000i-of-0000n.safetensors plus an index.
 //
 // When the input's folder has a model config.json, the export's config.json is that config with
@@ -42,6 +40,7 @@
 #include "microscale/checkpoint/quant_config.hpp"
 #include "microscale/checkpoint/safetensors.hpp"
 #include "microscale/detail/glob.hpp"
+#include "microscale/detail/json_file.hpp"
 #include "microscale/detail/text.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/format/scheme.hpp"
@@ -192,12 +191,14 @@ void plan_module(const safetensors_file& in, const tensor_info& t, const std::st
                                                 F::block_size, " (leave it in floating point with --exclude '", prefix, "')"));
     const std::int64_t row_bytes = format::packed_row_bytes<F>(k), blocks = format::scale_cols<F>(k);
     const std::string stem = prefix + ".";
-    plan.tensors.push_back({stem + std::string(C::codes), st_dtype::U8, {n, row_bytes}, static_cast<std::uint64_t>(n * row_bytes), prefix, {}});
-    plan.tensors.push_back({stem + std::string(C::scales), scale_dtype<F>(), {n, blocks}, static_cast<std::uint64_t>(n * blocks), prefix, {}});
+    plan.tensors.push_back(
+        {stem + std::string(C::tensors.codes), st_dtype::U8, {n, row_bytes}, static_cast<std::uint64_t>(n * row_bytes), prefix, {}});
+    plan.tensors.push_back(
+        {stem + std::string(C::tensors.scales), scale_dtype<F>(), {n, blocks}, static_cast<std::uint64_t>(n * blocks), prefix, {}});
     if constexpr (F::has_global_scale) {
-        const std::vector<std::int64_t> scalar = C::vector_scalars ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{};
-        plan.tensors.push_back({stem + std::string(C::global_scale), st_dtype::F32, scalar, 4, prefix, {}});
-        if (input_scale) plan.tensors.push_back({stem + std::string(C::input_scale), st_dtype::F32, scalar, 4, prefix, {}});
+        const std::vector<std::int64_t> scalar = C::tensors.vector_scalars ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{};
+        plan.tensors.push_back({stem + std::string(C::tensors.global_scale), st_dtype::F32, scalar, 4, prefix, {}});
+        if (input_scale) plan.tensors.push_back({stem + std::string(C::tensors.input_scale), st_dtype::F32, scalar, 4, prefix, {}});
     }
 }
 
@@ -309,11 +310,11 @@ void write_shards(const safetensors_file& in, const export_plan& plan, const mod
                 }
                 const stored_weight& q = it->second;
                 const std::string role = p->name.substr(p->module.size() + 1);
-                if (role == C::codes) {
+                if (role == C::tensors.codes) {
                     writer.add(p->name, p->dtype, p->shape, as_bytes(q.weight.codes));
-                } else if (role == C::scales) {
+                } else if (role == C::tensors.scales) {
                     writer.add(p->name, p->dtype, p->shape, as_bytes(q.weight.scales));
-                } else if (role == C::global_scale) {
+                } else if (role == C::tensors.global_scale) {
                     writer.add(p->name, p->dtype, p->shape, as_bytes(std::vector<float>{q.stored_global_scale}));
                 } else {  // input scale
                     float input_amax = amax.of(amax.input, p->module, options.fused);
@@ -339,13 +340,7 @@ inline std::optional<nlohmann::json> source_model_config(const safetensors_file&
     const std::filesystem::path path = std::filesystem::path(in.path()).parent_path() / "config.json";
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-    std::ifstream file(path);
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(file);
-    } catch (const nlohmann::json::exception& e) {
-        throw config_error(detail::cat(path.string(), ": not valid JSON: ", e.what()));
-    }
+    nlohmann::json j = detail::read_json_file<config_error>(path);
     if (!j.is_object()) throw config_error(detail::cat(path.string(), ": not a JSON object"));
     j.erase("quantization_config");
     return j;

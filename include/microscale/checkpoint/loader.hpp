@@ -124,7 +124,7 @@ public:
         const std::string stem = module + ".";
         const std::optional<std::string_view> convention = detect_convention(store_, stem);
         std::string codes_name = stem + "weight";
-        visit_convention(convention.value_or(""), [&](auto c) { codes_name = stem + std::string(decltype(c)::codes); });
+        visit_convention(convention.value_or(""), [&](auto c) { codes_name = stem + std::string(decltype(c)::tensors.codes); });
         const tensor_info& w = tensor(codes_name);
         auto names = module_tensor_names();
         names.emplace_back("bias");
@@ -287,18 +287,18 @@ private:
     /// The global and input scales of a stored module of convention C and format F.
     template <checkpoint_convention C, format::weight_format F>
     void read_scalars(const std::string& stem, const format::scheme_parts& scheme, quantized_weight& q) const {
-        const std::string global = stem + std::string(C::global_scale), input = stem + std::string(C::input_scale);
+        const std::string global = stem + std::string(C::tensors.global_scale), input = stem + std::string(C::tensors.input_scale);
         if constexpr (F::has_global_scale) {
-            if (C::global_scale.empty()) {
+            if (C::tensors.global_scale.empty()) {
                 std::string names;
                 for (const std::string& g : global_scale_tensor_names()) names.append(names.empty() ? "" : " or ").append(stem).append(g);
                 throw format_error(detail::cat(q.name, ": ", F::name, " weights need a global scale tensor (", names, "); the checkpoint has none"));
             }
             q.global_scale = dequantization_scale<C>(scalar(global));
             if (scheme.quantized_activations) {
-                if (C::input_scale.empty() || !store_.find(input))
+                if (C::tensors.input_scale.empty() || !store_.find(input))
                     throw format_error(detail::cat(q.name, ": W4A4 NVFP4 needs the activation global scale (",
-                                                   C::input_scale.empty() ? "input_scale" : C::input_scale,
+                                                   C::tensors.input_scale.empty() ? "input_scale" : C::tensors.input_scale,
                                                    "), which the checkpoint does not store (quantize with --calibration)"));
                 q.input_scale = dequantization_scale<C>(scalar(input));
             }
@@ -320,10 +320,10 @@ private:
             using C = decltype(c);
             format::visit_format(scheme.format, [&](auto f) {
                 using F = decltype(f);
-                q.codes = raw(stem + std::string(C::codes));
+                q.codes = raw(stem + std::string(C::tensors.codes));
                 if (info.k % F::block_size != 0)
                     throw format_error(detail::cat(module, ": K = ", info.k, " is not a multiple of the ", F::name, " block size ", F::block_size));
-                const std::string scale_name = stem + std::string(C::scales);
+                const std::string scale_name = stem + std::string(C::tensors.scales);
                 expect_scales(scale_name, q.format, {info.n, format::scale_cols<F>(info.k)});
                 q.scales = raw(scale_name);
                 read_scalars<C, F>(stem, scheme, q);

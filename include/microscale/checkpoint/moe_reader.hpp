@@ -76,7 +76,7 @@ inline checkpoint_reader::moe_info checkpoint_reader::describe_moe(const std::st
     info.scheme = rule.scheme;
     info.convention = std::string(*convention);
     std::string codes;
-    visit_convention(*convention, [&](auto c) { codes = std::string(decltype(c)::codes); });
+    visit_convention(*convention, [&](auto c) { codes = std::string(decltype(c)::tensors.codes); });
     const tensor_info& w13 = tensor(prefix + ".w13_" + codes);
     const tensor_info& w2 = tensor(prefix + ".w2_" + codes);
     const format::format_facts f = format::facts_of(format::parse_scheme(info.scheme)->format);
@@ -128,8 +128,8 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
         throw format_error(
             detail::cat(prefix, ": K = ", hidden, " and I = ", inter, " must be multiples of the ", F::name, " block size ", F::block_size));
     const std::int64_t hidden_blocks = format::scale_cols<F>(hidden), inter_blocks = format::scale_cols<F>(inter);
-    expect_scales(w13 + std::string(C::scales), std::string(F::name), {experts, 2 * inter, hidden_blocks});
-    expect_scales(w2 + std::string(C::scales), std::string(F::name), {experts, hidden, inter_blocks});
+    expect_scales(w13 + std::string(C::tensors.scales), std::string(F::name), {experts, 2 * inter, hidden_blocks});
+    expect_scales(w2 + std::string(C::tensors.scales), std::string(F::name), {experts, hidden, inter_blocks});
     for (const auto& [bias, shape] :
          {std::pair{w13 + "bias", std::vector<std::int64_t>{experts, 2 * inter}}, std::pair{w2 + "bias", std::vector<std::int64_t>{experts, hidden}}})
         if (store_.find(bias)) expect_tensor(bias, shape, {st_dtype::F32, st_dtype::BF16, st_dtype::F16}, "F32, BF16 or F16");
@@ -140,10 +140,10 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
         return v;
     };
     if constexpr (F::has_global_scale) {
-        g13 = dequantized(expert_scalars(w13 + std::string(C::global_scale), experts, 2));
-        g2 = dequantized(expert_scalars(w2 + std::string(C::global_scale), experts, 1));
+        g13 = dequantized(expert_scalars(w13 + std::string(C::tensors.global_scale), experts, 2));
+        g2 = dequantized(expert_scalars(w2 + std::string(C::tensors.global_scale), experts, 1));
         if (quantized_activations) {
-            const std::string in13 = w13 + std::string(C::input_scale), in2 = w2 + std::string(C::input_scale);
+            const std::string in13 = w13 + std::string(C::tensors.input_scale), in2 = w2 + std::string(C::tensors.input_scale);
             if (!store_.find(in13) || !store_.find(in2))
                 throw format_error(detail::cat(prefix, ": W4A4 NVFP4 experts need ", in13, " and ", in2, " (quantize with --calibration)"));
             i13 = dequantized(expert_scalars(in13, experts, 2));
@@ -162,8 +162,8 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
         q.name = std::move(name);
         q.rows = rows;
         q.cols = cols;
-        q.codes = expert_rows(stem + std::string(C::codes), e, h * rows, rows, stacked_rows, format::packed_row_bytes<F>(cols));
-        q.scales = expert_rows(stem + std::string(C::scales), e, h * rows, rows, stacked_rows, format::scale_cols<F>(cols));
+        q.codes = expert_rows(stem + std::string(C::tensors.codes), e, h * rows, rows, stacked_rows, format::packed_row_bytes<F>(cols));
+        q.scales = expert_rows(stem + std::string(C::tensors.scales), e, h * rows, rows, stacked_rows, format::scale_cols<F>(cols));
         return q;
     };
     for (std::int64_t e = 0; e < experts; ++e) {

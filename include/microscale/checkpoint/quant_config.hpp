@@ -28,6 +28,7 @@
 #include "microscale/checkpoint/config_fields.hpp"
 #include "microscale/checkpoint/conventions/conventions.hpp"
 #include "microscale/detail/glob.hpp"
+#include "microscale/detail/json_file.hpp"
 #include "microscale/detail/regex.hpp"
 #include "microscale/detail/text.hpp"
 
@@ -95,22 +96,10 @@ inline quant_config load_quant_config(const std::filesystem::path& dir) {
     for (const char* name : {"hf_quant_config.json", "config.json"}) {
         const auto path = dir / name;
         if (!std::filesystem::exists(path)) continue;
-        std::ifstream in(path);
-        std::stringstream text;
-        text << in.rdbuf();
-        if (!in && !in.eof()) throw config_error(detail::cat(path.string(), ": cannot read"));
-        if (std::string(name) == "config.json") {
-            // a config.json without quantization_config is a floating-point model
-            nlohmann::json j;
-            try {
-                j = nlohmann::json::parse(text.str());
-            } catch (const nlohmann::json::exception& e) {
-                throw config_error(detail::cat(path.string(), ": not valid JSON: ", e.what()));
-            }
-            if (j.is_object() && !j.contains("quantization_config")) return unquantized_config(path.string());
-            return parse_quant_config(j, path.string());
-        }
-        return parse_quant_config_text(text.str(), path.string());
+        const nlohmann::json j = detail::read_json_file<config_error>(path);
+        // a config.json without quantization_config is a floating-point model
+        if (std::string(name) == "config.json" && j.is_object() && !j.contains("quantization_config")) return unquantized_config(path.string());
+        return parse_quant_config(j, path.string());
     }
     throw config_error(detail::cat(dir.string(), ": no hf_quant_config.json or config.json"));
 }

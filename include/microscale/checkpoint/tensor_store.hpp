@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "microscale/checkpoint/safetensors.hpp"
+#include "microscale/detail/json_file.hpp"
 #include "microscale/detail/text.hpp"
 
 namespace microscale::checkpoint {
@@ -32,13 +33,7 @@ public:
         if (!fs::is_directory(path)) throw format_error(detail::cat(path.string(), ": no such checkpoint folder or file"));
         const fs::path index = path / "model.safetensors.index.json";
         if (fs::exists(index)) {
-            std::ifstream in(index);
-            nlohmann::json j;
-            try {
-                j = nlohmann::json::parse(in);
-            } catch (const nlohmann::json::exception& e) {
-                throw format_error(detail::cat(index.string(), ": not valid JSON: ", e.what()));
-            }
+            nlohmann::json j = detail::read_json_file<format_error>(index);
             if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
                 throw format_error(detail::cat(index.string(), ": missing object 'weight_map'"));
             std::map<std::string, std::vector<std::string>> by_file;

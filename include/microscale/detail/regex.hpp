@@ -371,6 +371,7 @@ private:
         }
 
         /// One escaped character (or class, in `chars`) after a backslash at s[i]; `in_class` as in [..].
+        /// `single`: the character, or -2 - letter for the assertions \A \Z \b \B outside a class.
         bool escaped(bool in_class, std::bitset<256>& chars, int& single) {
             const std::size_t at = i++;
             if (!more()) {
@@ -379,77 +380,80 @@ private:
             }
             const char e = s[i++];
             single = -1;
-            switch (e) {
-                case 'd':
-                case 'D':
-                case 'w':
-                case 'W':
-                case 's':
-                case 'S':
-                    chars = category(e);
-                    return false;
-                case 'n':
-                    single = '\n';
-                    return true;
-                case 't':
-                    single = '\t';
-                    return true;
-                case 'r':
-                    single = '\r';
-                    return true;
-                case 'f':
-                    single = '\f';
-                    return true;
-                case 'v':
-                    single = '\v';
-                    return true;
-                case 'a':
-                    single = '\a';
-                    return true;
-                case 'b':
-                    if (in_class) {
-                        single = '\b';
-                        return true;
-                    }
-                    break;
-                case 'x': {
-                    const int h1 = i < s.size() ? hex(s[i]) : -1, h2 = i + 1 < s.size() ? hex(s[i + 1]) : -1;
-                    if (h1 < 0 || h2 < 0) {
-                        i = at;
-                        fail("incomplete escape \\x");
-                    }
-                    i += 2;
-                    single = h1 * 16 + h2;
-                    if (single >= 0x80) {
-                        i = at;
-                        fail("non-ASCII characters are not supported", true);
-                    }
-                    return true;
-                }
-                case 'u':
-                case 'U':
-                case 'N':
-                    i = at;
-                    fail("\\u, \\U and \\N escapes are not supported", true);
-                case '0': {
-                    int v = 0;
-                    for (int d = 0; d < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; ++d) v = v * 8 + (s[i++] - '0');
-                    single = v;
-                    return true;
-                }
-                default:
-                    break;
+            if (std::string_view("dDwWsS").find(e) != std::string_view::npos) {
+                chars = category(e);
+                return false;
             }
+            single = escaped_character(e, in_class, at);
+            return true;
+        }
+
+        /// The character (or assertion code) of escape `e`, read after the backslash at s[at].
+        int escaped_character(char e, bool in_class, std::size_t at) {
+            if (const int c = control_character(e); c >= 0) return c;
+            if (e == 'b' && in_class) return '\b';
+            if (e == 'x') return hex_escape(at);
+            if (e == 'u' || e == 'U' || e == 'N') {
+                i = at;
+                fail("\\u, \\U and \\N escapes are not supported", true);
+            }
+            if (e == '0') return octal_escape();
+            return letter_or_punctuation_escape(e, in_class, at);
+        }
+
+        /// \n \t \r \f \v \a as the control character they name, else -1.
+        static int control_character(char e) noexcept {
+            switch (e) {
+                case 'n':
+                    return '\n';
+                case 't':
+                    return '\t';
+                case 'r':
+                    return '\r';
+                case 'f':
+                    return '\f';
+                case 'v':
+                    return '\v';
+                case 'a':
+                    return '\a';
+                default:
+                    return -1;
+            }
+        }
+
+        /// \xHH (two hex digits at s[i]): an ASCII character.
+        int hex_escape(std::size_t at) {
+            const int h1 = i < s.size() ? hex(s[i]) : -1, h2 = i + 1 < s.size() ? hex(s[i + 1]) : -1;
+            if (h1 < 0 || h2 < 0) {
+                i = at;
+                fail("incomplete escape \\x");
+            }
+            i += 2;
+            const int c = h1 * 16 + h2;
+            if (c >= 0x80) {
+                i = at;
+                fail("non-ASCII characters are not supported", true);
+            }
+            return c;
+        }
+
+        /// \0 and up to two more octal digits.
+        int octal_escape() noexcept {
+            int v = 0;
+            for (int d = 0; d < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; ++d) v = v * 8 + (s[i++] - '0');
+            return v;
+        }
+
+        /// What is left: digits (back-references, unsupported), the assertions \A \Z \b \B
+        /// outside a class (-2 - letter), other letters (bad escapes) and escaped punctuation.
+        int letter_or_punctuation_escape(char e, bool in_class, std::size_t at) {
             if (e >= '1' && e <= '9') {
                 i = at;
                 if (in_class) fail("octal escapes are not supported", true);
                 fail("back-references are not supported", true);
             }
             if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
-                if (!in_class && (e == 'A' || e == 'Z' || e == 'b' || e == 'B')) {
-                    single = -2 - e;
-                    return true;
-                }
+                if (!in_class && (e == 'A' || e == 'Z' || e == 'b' || e == 'B')) return -2 - e;
                 i = at;
                 fail(cat("bad escape \\", e));
             }
@@ -457,8 +461,7 @@ private:
                 i = at;
                 fail("non-ASCII pattern characters are not supported", true);
             }
-            single = static_cast<unsigned char>(e);
-            return true;
+            return static_cast<unsigned char>(e);
         }
 
         node escape() {

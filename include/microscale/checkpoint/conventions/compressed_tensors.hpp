@@ -21,15 +21,17 @@ namespace microscale::checkpoint::conventions {
 
 struct compressed_tensors {
     static constexpr std::string_view name = "compressed-tensors";
-    static constexpr std::string_view codes = "weight_packed", scales = "weight_scale", global_scale = "weight_global_scale",
-                                      input_scale = "input_global_scale";
+    static constexpr module_tensors tensors{.codes = "weight_packed",
+                                            .scales = "weight_scale",
+                                            .global_scale = "weight_global_scale",
+                                            .input_scale = "input_global_scale",
+                                            .reciprocal_scales = true,
+                                            .vector_scalars = true};
     static constexpr std::string_view format_version = "0.19.0";  ///< the compressed-tensors version whose format we write
-    static constexpr bool reciprocal_scales = true;
-    static constexpr bool vector_scalars = true;
     template <format::weight_format F>
     static constexpr bool stores = format::element_bits<F> == 4;
 
-    static bool holds(const tensor_store& store, const std::string& stem) { return store.find(stem + std::string(codes)) != nullptr; }
+    static bool holds(const tensor_store& store, const std::string& stem) { return convention_detail::has_tensor(store, stem, tensors.codes); }
 
     /// The `format` a config group of format F declares: nvfp4-pack-quantized, mxfp4-pack-quantized.
     template <format::weight_format F>

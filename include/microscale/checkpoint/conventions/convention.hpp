@@ -3,12 +3,8 @@
 // convention beside this one; conventions.hpp lists them.
 //
 //   static name                         "modelopt", "compressed-tensors", "quark"
-//   codes, scales, global_scale,        a quantized module's tensor names after its stem: "<p>." for
-//   input_scale                         a linear module, "<p>.w13_" / "<p>.w2_" for stacked experts
-//                                       ("" where the convention has no such tensor)
-//   reciprocal_scales                   true: stores 1/G and 1/input_scale (quantization multipliers)
-//                                       false: stores G and input_scale (dequantization factors)
-//   vector_scalars                      true: per-tensor scalars are [1]; false: 0-d
+//   tensors                             how it stores a quantized module (module_tensors): tensor
+//                                       names, the form of the per-tensor scalars
 //   stores<F>                           true for the weight formats it writes and reads
 //   holds(store, stem)                  its tensors are stored for module stem `stem`
 //   config_object(root, path)           the part of a config JSON it parses, or nullptr
@@ -18,6 +14,7 @@
 //   configs(request)                    the config files an export writes
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -36,6 +33,18 @@
 #include "microscale/version.hpp"
 
 namespace microscale::checkpoint {
+
+/// How a convention stores a quantized module: its tensors' names after the module stem ("<p>." for
+/// a linear module, "<p>.w13_" / "<p>.w2_" for stacked experts; "" where the convention has no such
+/// tensor) and the form of its per-tensor scalars.
+struct module_tensors {
+    std::string_view codes, scales, global_scale = {}, input_scale = {};
+    bool reciprocal_scales = false;  ///< true: stores 1/G and 1/input_scale (quantization multipliers); false: G and input_scale
+    bool vector_scalars = false;     ///< true: per-tensor scalars are [1]; false: 0-d
+
+    /// The four names in the order above ("" included).
+    constexpr std::array<std::string_view, 4> names() const noexcept { return {codes, scales, global_scale, input_scale}; }
+};
 
 /// A weight as a convention stores it: the weight (with G as kernels use it) and the global scale
 /// value exactly as the file holds it (G, or the producer's own 1/G, which 1/(1/G) need not equal).
@@ -56,6 +65,11 @@ struct config_request {
 using config_files = std::vector<std::pair<std::string, nlohmann::ordered_json>>;
 
 namespace convention_detail {
+
+/// Tensor `name` (a module_tensors name) is stored for module stem `stem`.
+inline bool has_tensor(const tensor_store& store, const std::string& stem, std::string_view name) {
+    return !name.empty() && store.find(stem + std::string(name)) != nullptr;
+}
 
 inline nlohmann::ordered_json producer() { return {{"name", "microscale"}, {"version", std::string(version_string)}}; }
 
@@ -105,12 +119,7 @@ template <class C>
 concept checkpoint_convention = requires(const tensor_store& store, const std::string& s, const nlohmann::json& j, std::string& path,
                                          const config_request& r) {
     { C::name } -> std::convertible_to<std::string_view>;
-    { C::codes } -> std::convertible_to<std::string_view>;
-    { C::scales } -> std::convertible_to<std::string_view>;
-    { C::global_scale } -> std::convertible_to<std::string_view>;
-    { C::input_scale } -> std::convertible_to<std::string_view>;
-    { C::reciprocal_scales } -> std::convertible_to<bool>;
-    { C::vector_scalars } -> std::convertible_to<bool>;
+    { C::tensors } -> std::convertible_to<module_tensors>;
     { C::holds(store, s) } -> std::same_as<bool>;
     { C::config_object(j, path) } -> std::same_as<const nlohmann::json*>;
     { C::parse(j, s, s) } -> std::same_as<quant_config>;
@@ -121,7 +130,7 @@ concept checkpoint_convention = requires(const tensor_store& store, const std::s
 /// A stored global / input scale as kernels use it (G, input_scale).
 template <checkpoint_convention C>
 float dequantization_scale(float stored) noexcept {
-    return C::reciprocal_scales ? 1.0f / stored : stored;
+    return C::tensors.reciprocal_scales ? 1.0f / stored : stored;
 }
 
 }  // namespace microscale::checkpoint

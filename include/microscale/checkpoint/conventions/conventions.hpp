@@ -53,7 +53,7 @@ inline std::optional<std::string_view> detect_convention(const tensor_store& sto
 inline std::vector<std::string> codes_tensor_names() {
     std::vector<std::string> out;
     boost::mp11::mp_for_each<all_conventions>([&](auto c) {
-        const std::string n(decltype(c)::codes);
+        const std::string n(decltype(c)::tensors.codes);
         if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
     });
     return out;
@@ -64,7 +64,7 @@ inline std::vector<std::string> module_tensor_names() {
     std::vector<std::string> out;
     boost::mp11::mp_for_each<all_conventions>([&](auto c) {
         using C = decltype(c);
-        for (const std::string_view n : {C::codes, C::scales, C::global_scale, C::input_scale})
+        for (const std::string_view n : C::tensors.names())
             if (!n.empty() && std::find(out.begin(), out.end(), n) == out.end()) out.emplace_back(n);
     });
     return out;
@@ -75,7 +75,7 @@ inline std::vector<std::string> module_tensor_names() {
 inline std::vector<std::string> global_scale_tensor_names() {
     std::vector<std::string> out;
     boost::mp11::mp_for_each<all_conventions>([&](auto c) {
-        if (!decltype(c)::global_scale.empty()) out.emplace_back(decltype(c)::global_scale);
+        if (!decltype(c)::tensors.global_scale.empty()) out.emplace_back(decltype(c)::tensors.global_scale);
     });
     return out;
 }

@@ -18,14 +18,13 @@ namespace microscale::checkpoint::conventions {
 
 struct modelopt {
     static constexpr std::string_view name = "modelopt";
-    static constexpr std::string_view codes = "weight", scales = "weight_scale", global_scale = "weight_scale_2", input_scale = "input_scale";
-    static constexpr bool reciprocal_scales = false;
-    static constexpr bool vector_scalars = false;
+    static constexpr module_tensors tensors{
+        .codes = "weight", .scales = "weight_scale", .global_scale = "weight_scale_2", .input_scale = "input_scale"};
     template <format::weight_format F>
     static constexpr bool stores = F::has_global_scale;
 
     static bool holds(const tensor_store& store, const std::string& stem) {
-        return store.find(stem + std::string(codes)) != nullptr && store.find(stem + std::string(global_scale)) != nullptr;
+        return convention_detail::has_tensor(store, stem, tensors.codes) && convention_detail::has_tensor(store, stem, tensors.global_scale);
     }
 
     // ---- config -----------------------------------------------------------------------------------

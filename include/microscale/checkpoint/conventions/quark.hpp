@@ -11,19 +11,20 @@
 #pragma once
 
 #include "microscale/checkpoint/conventions/convention.hpp"
+#include "microscale/checkpoint/conventions/modelopt.hpp"
 
 namespace microscale::checkpoint::conventions {
 
 struct quark {
     static constexpr std::string_view name = "quark";
-    static constexpr std::string_view codes = "weight", scales = "weight_scale", global_scale = "", input_scale = "";
-    static constexpr bool reciprocal_scales = false;
-    static constexpr bool vector_scalars = false;
+    static constexpr module_tensors tensors{.codes = "weight", .scales = "weight_scale"};  // no global scales
     template <format::weight_format F>
     static constexpr bool stores = !F::has_global_scale;
 
+    /// Its codes tensor, and no ModelOpt global scale (whose codes tensor has the same name).
     static bool holds(const tensor_store& store, const std::string& stem) {
-        return store.find(stem + std::string(codes)) != nullptr && store.find(stem + "weight_scale_2") == nullptr;
+        return convention_detail::has_tensor(store, stem, tensors.codes) &&
+               !convention_detail::has_tensor(store, stem, modelopt::tensors.global_scale);
     }
 
     /// Quark's element dtype name of an MX format: fp4 (e2m1), fp6_e2m3, fp6_e3m2.
