@@ -5,10 +5,17 @@
 //   w13 [E, 2I, K] (gate rows, then up rows) and w2 [E, K, I] in any weight format, optional biases
 //   per token t and slot j with expert e = topk_ids[t, j] >= 0, in fp32:
 //     g, u  = x_t · W1[e]ᵀ, x_t · W3[e]ᵀ          (W4A4 / W6A6: x_t quantize-dequantized first)
-//     h     = silu(g) * u,  silu(z) = z / (1 + exp(-z))
+//     h     = act(g, u)                           (the expert activation, below)
 //     o     = h · W2[e]ᵀ                          (W4A4 / W6A6: h quantize-dequantized first)
 //     y_t  += topk_weight[t, j] * o               (slots in order; or the weight scales x_t instead)
 //   y_t rounded once to x's dtype.
+// The expert activation is a policy (moe_activation, data of the layer, moe_detail::gating<A>):
+//   silu        h = silu(g) * u, silu(z) = z / (1 + exp(-z)); w13 rows: gate 0..I-1, then up
+//               (Mixtral / DeepSeek / Qwen MoE, vLLM's fused_moe)
+//   swiglu_oai  gpt-oss: w13 rows interleaved (gate 2i, up 2i+1, biases likewise),
+//               g' = min(g, limit), u' = clamp(u, -limit, limit), h = (u' + 1) * g' * sigmoid(alpha g')
+//               (alpha 1.702, limit = config.json swiglu_limit, 7.0), as transformers'
+//               GptOssExperts computes it
 // W4A4 NVFP4 uses one activation global scale for all experts (the largest of the per-expert input
 // scales, with a warning when they differ), one for w13's inputs and one for w2's; gate and up
 // shards with different global scales are reconciled as fused linear layers are.
@@ -26,6 +33,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "microscale/detail/aligned_buffer.hpp"
@@ -38,16 +46,29 @@
 
 namespace microscale {
 
+/// The expert activation h = act(g, u) and where w13 keeps gate and up rows (moe.hpp's header).
+enum class moe_activation : std::uint8_t { silu, swiglu_oai };
+
+inline std::string_view moe_activation_name(moe_activation a) noexcept { return a == moe_activation::silu ? "silu" : "swiglu_oai"; }
+
+/// The expert activation with its parameters (alpha and limit: swiglu_oai only).
+struct expert_activation {
+    moe_activation kind = moe_activation::silu;
+    float alpha = 1.702f;  ///< gpt-oss's sigmoid slope (transformers GptOssExperts.alpha)
+    float limit = 7.0f;    ///< gpt-oss's swiglu_limit
+};
+
 /// The stacked experts of one MoE layer.
 struct moe_weights {
     std::string format;                 ///< the weights' format
     std::int64_t experts = 0;           ///< E
     std::int64_t hidden = 0;            ///< K
     std::int64_t intermediate = 0;      ///< I
-    std::vector<quantized_weight> w13;  ///< per expert [2I, K]: gate rows, then up rows
+    std::vector<quantized_weight> w13;  ///< per expert [2I, K]: gate and up rows as `activation` places them
     std::vector<quantized_weight> w2;   ///< per expert [K, I]
-    std::vector<float> w13_bias;        ///< [E, 2I] or empty
+    std::vector<float> w13_bias;        ///< [E, 2I] (rows as w13's) or empty
     std::vector<float> w2_bias;         ///< [E, K] or empty
+    expert_activation activation;       ///< h = act(g, u); silu unless the checkpoint says otherwise
     std::string name = "experts";       ///< for messages
 };
 
@@ -68,6 +89,39 @@ inline float shared_input_scale(const std::vector<float>& scales, const std::str
 namespace moe_detail {
 
 inline float silu(float z) noexcept { return z / (1.0f + std::exp(-z)); }
+
+/// The expert activation policies: h[i] of one row of gu = [g, u] products (2I values).
+template <moe_activation A>
+struct gating;
+
+template <>
+struct gating<moe_activation::silu> {
+    static constexpr std::string_view formula = "silu(g)·u";
+    static void row(const float* gu, std::int64_t inter, const expert_activation&, float* h) noexcept {
+        for (std::int64_t i = 0; i < inter; ++i) h[i] = silu(gu[i]) * gu[inter + i];
+    }
+};
+
+template <>
+struct gating<moe_activation::swiglu_oai> {
+    static constexpr std::string_view formula = "(clamp(u)+1)·g·sigmoid(alpha·g)";
+    static void row(const float* gu, std::int64_t inter, const expert_activation& a, float* h) noexcept {
+        for (std::int64_t i = 0; i < inter; ++i) {
+            const float g = std::min(gu[2 * i], a.limit);
+            const float u = std::min(std::max(gu[2 * i + 1], -a.limit), a.limit);
+            h[i] = (u + 1.0f) * (g / (1.0f + std::exp(-(a.alpha * g))));
+        }
+    }
+};
+
+/// Calls f(gating<A>{}) for the layer's activation.
+template <class Fn>
+void visit_gating(moe_activation a, Fn&& f) {
+    if (a == moe_activation::silu)
+        f(gating<moe_activation::silu>{});
+    else
+        f(gating<moe_activation::swiglu_oai>{});
+}
 
 inline void check(const moe_weights& w) {
     auto fail = [&](const std::string& what) { throw std::invalid_argument(detail::cat(w.name, ": ", what)); };
@@ -91,6 +145,10 @@ inline void check(const moe_weights& w) {
         if (!std::isfinite(v)) fail("w13 bias is not finite");
     for (const float v : w.w2_bias)
         if (!std::isfinite(v)) fail("w2 bias is not finite");
+    if (w.activation.kind == moe_activation::swiglu_oai &&
+        !(std::isfinite(w.activation.alpha) && std::isfinite(w.activation.limit) && w.activation.limit > 0.0f))
+        fail(detail::cat("swiglu_oai needs a finite alpha and a positive finite limit, got alpha ", w.activation.alpha, ", limit ",
+                         w.activation.limit));
 }
 
 }  // namespace moe_detail
@@ -103,6 +161,7 @@ public:
     virtual std::int64_t experts() const noexcept = 0;
     virtual std::int64_t hidden() const noexcept = 0;
     virtual std::int64_t intermediate() const noexcept = 0;
+    virtual const expert_activation& activation() const noexcept = 0;
     virtual const std::vector<std::string>& warnings() const noexcept = 0;
     /// y [T, K] = MoE(x [T, K], topk_ids [T, k], topk_weights [T, k]).
     virtual void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights, std::int64_t top_k,
@@ -131,6 +190,7 @@ public:
         std::int64_t experts = 0, hidden = 0, intermediate = 0;
         std::vector<typename linear::prepared> w13, w2;
         std::vector<float> w13_bias, w2_bias;
+        expert_activation activation;
         std::vector<std::string> warnings;
     };
 
@@ -169,6 +229,7 @@ public:
         }
         p.w13_bias = std::move(w.w13_bias);
         p.w2_bias = std::move(w.w2_bias);
+        p.activation = w.activation;
         return p;
     }
 
@@ -207,7 +268,7 @@ public:
         }
     }
 
-    /// Expert e on its routed (token, slot) rows: out[slot] = w2 · (silu(g) · u)(w13 · x[token]).
+    /// Expert e on its routed (token, slot) rows: out[slot] = w2 · act(w13 · x[token]).
     static void run_expert(const prepared& p, std::int64_t e, const std::vector<std::int64_t>& rows, const const_matrix_view& x,
                            std::span<const float> topk_weights, std::int64_t top_k, const moe_options& options, float* out) {
         const std::int64_t k = p.hidden, inter = p.intermediate, m = static_cast<std::int64_t>(rows.size());
@@ -227,12 +288,15 @@ public:
         linear::apply(p.w13[static_cast<std::size_t>(e)], {xin, dtype::f32, m, k}, {gu, dtype::f32, m, 2 * inter},
                       p.w13_bias.empty() ? nullptr : &b13, linear_options);
         float* h = hidden_act.reserve(static_cast<std::size_t>(m * inter));
-        detail::parallel_rows(m, inter, threads, [&](std::int64_t r) {
-            for (std::int64_t i = 0; i < inter; ++i) h[r * inter + i] = moe_detail::silu(gu[r * 2 * inter + i]) * gu[r * 2 * inter + inter + i];
+        std::string_view formula;
+        moe_detail::visit_gating(p.activation.kind, [&](auto gating) {
+            formula = decltype(gating)::formula;
+            detail::parallel_rows(m, inter, threads,
+                                  [&](std::int64_t r) { decltype(gating)::row(gu + r * 2 * inter, inter, p.activation, h + r * inter); });
         });
         if (!detail::all_finite(h, dtype::f32, m * inter)) {  // name it here, not as a bad x of the down projection
             const std::int64_t at = std::find_if(h, h + m * inter, [](float v) { return !std::isfinite(v); }) - h;
-            throw std::invalid_argument(detail::cat(name, ": expert ", e, ": the hidden activation silu(g)·u of token ",
+            throw std::invalid_argument(detail::cat(name, ": expert ", e, ": the hidden activation ", formula, " of token ",
                                                     rows[static_cast<std::size_t>(at / inter)] / top_k,
                                                     " is not finite (its gate / up products overflow fp32)"));
         }
@@ -295,6 +359,7 @@ public:
     std::int64_t experts() const noexcept override { return prepared_.experts; }
     std::int64_t hidden() const noexcept override { return prepared_.hidden; }
     std::int64_t intermediate() const noexcept override { return prepared_.intermediate; }
+    const expert_activation& activation() const noexcept override { return prepared_.activation; }
     const std::vector<std::string>& warnings() const noexcept override { return prepared_.warnings; }
     void apply(const_matrix_view x, std::span<const std::int32_t> topk_ids, std::span<const float> topk_weights, std::int64_t top_k, matrix_view y,
                const moe_options& options) const override {

@@ -236,6 +236,7 @@ struct oracle_output {
     std::vector<double> y, bound;  ///< [T, K]
     std::size_t ambiguous = 0;     ///< quantized h elements whose code or scale h's fp32 error could change
     std::size_t h_elements = 0;    ///< h elements computed (tokens x routed slots x I)
+    std::size_t clamped = 0;       ///< swiglu_oai: gate / up products the limit clamped
 };
 
 template <class F, bool Quantized>
@@ -252,6 +253,7 @@ public:
     struct hidden_values {
         std::vector<double> h;    ///< exact silu(g) * u [I]
         std::vector<double> err;  ///< bound on |kernel's fp32 h - h|
+        std::size_t clamped = 0;  ///< swiglu_oai: gate / up products beyond the limit
     };
 
     /// Stages 1-2 for one routed token: xin is the fp32 row the kernel feeds w13.
@@ -279,12 +281,30 @@ public:
         hidden_values out;
         out.h.resize(static_cast<std::size_t>(inter));
         out.err.resize(static_cast<std::size_t>(inter));
+        const expert_activation& act = set_.weights.activation;
+        const bool oai = act.kind == moe_activation::swiglu_oai;
         for (std::int64_t i = 0; i < inter; ++i) {
-            const double g = v[static_cast<std::size_t>(i)], u = v[static_cast<std::size_t>(inter + i)];
-            const double bg = b[static_cast<std::size_t>(i)], bu = b[static_cast<std::size_t>(inter + i)];
-            const double s = g / (1.0 + std::exp(-g));
-            const double es = silu_lipschitz * bg + silu_fp32_relative * (std::fabs(s) + silu_lipschitz * bg) + silu_fp32_absolute +
-                              fp64_elementwise * std::fabs(s);
+            // silu: gate row i, up row I + i; swiglu_oai: gate row 2i, up row 2i + 1
+            const std::size_t gi = static_cast<std::size_t>(oai ? 2 * i : i), ui = static_cast<std::size_t>(oai ? 2 * i + 1 : inter + i);
+            double g = v[gi], u = v[ui], bu = b[ui];
+            const double bg = b[gi];
+            double relative = silu_fp32_relative, s = 0;
+            if (!oai) {
+                s = g / (1.0 + std::exp(-g));
+            } else {
+                // clamps are 1-Lipschitz (bounds unchanged); g·sigmoid(a g) has the Lipschitz constant
+                // of silu (its derivative in z = a g is silu'(z)); fl(a g) perturbs exp's argument by
+                // |a g| u, a relative error of <= 1.01 |a g| u in exp, hence in the quotient
+                const double limit = act.limit, alpha = act.alpha;
+                out.clamped += (g > limit ? 1u : 0u) + (std::fabs(u) > limit ? 1u : 0u);
+                g = std::min(g, limit);
+                u = std::clamp(u, -limit, limit) + 1.0;
+                bu += fp32_u * (std::fabs(u) + bu);  // u' + 1 rounded to fp32
+                relative += 1.01 * alpha * (std::fabs(g) + bg) * fp32_u;
+                s = g / (1.0 + std::exp(-alpha * g));
+            }
+            const double es =
+                silu_lipschitz * bg + relative * (std::fabs(s) + silu_lipschitz * bg) + silu_fp32_absolute + fp64_elementwise * std::fabs(s);
             const double u_abs = std::fabs(u) + bu;
             const double h = s * u;
             out.h[static_cast<std::size_t>(i)] = h;
@@ -316,6 +336,7 @@ public:
                         weight_on_input ? x[static_cast<std::size_t>(t * k + c)] * wr : x[static_cast<std::size_t>(t * k + c)];
                 const hidden_values hv = hidden(xin, e);
                 res.h_elements += static_cast<std::size_t>(inter);
+                res.clamped += hv.clamped;
                 if constexpr (Quantized) {
                     res.ambiguous += qdq_hidden(hv, operand, dev);
                 } else {
@@ -494,17 +515,24 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
         bool bias;
         dtype type;
         bool weight_on_input;
+        moe_activation activation = moe_activation::silu;
     };
-    const oracle_case cases[] = {{1, 1, 1, false, dtype::f32, false}, {1, 2, 7, true, dtype::f32, false},   {8, 1, 64, false, dtype::f32, false},
-                                 {8, 2, 64, true, dtype::f32, false}, {8, 4, 33, false, dtype::f32, false}, {8, 1, 16, true, dtype::f32, true},
-                                 {8, 2, 24, true, dtype::bf16, false}};
+    constexpr auto oai = moe_activation::swiglu_oai;
+    const oracle_case cases[] = {{1, 1, 1, false, dtype::f32, false},      {1, 2, 7, true, dtype::f32, false},
+                                 {8, 1, 64, false, dtype::f32, false},     {8, 2, 64, true, dtype::f32, false},
+                                 {8, 4, 33, false, dtype::f32, false},     {8, 1, 16, true, dtype::f32, true},
+                                 {8, 2, 24, true, dtype::bf16, false},     {1, 1, 5, true, dtype::f32, false, oai},
+                                 {8, 4, 33, true, dtype::f32, false, oai}, {8, 2, 24, true, dtype::bf16, false, oai}};
     double worst_f32 = 0, worst_bf16 = 0, widest = 0;
-    std::size_t outputs = 0, ambiguous = 0, h_elements = 0;
+    std::size_t outputs = 0, ambiguous = 0, h_elements = 0, clamped = 0;
     std::uint32_t seed = 500;
     for (const oracle_case& oc : cases) {
         SCOPED_TRACE(::testing::Message() << Kernel::name << " E=" << oc.experts << " k=" << oc.top_k << " T=" << oc.tokens
-                                          << (oc.bias ? " +bias " : " ") << dtype_name(oc.type) << (oc.weight_on_input ? " weight-on-input" : ""));
+                                          << (oc.bias ? " +bias " : " ") << dtype_name(oc.type) << (oc.weight_on_input ? " weight-on-input" : "")
+                                          << " " << moe_activation_name(oc.activation));
         expert_set set = make_expert_set<F>(oc.experts, hidden, inter, oc.bias, seed++);
+        set.weights.activation.kind = oc.activation;
+        if (oc.activation == oai) set.weights.activation.limit = 3.0f;  // a limit that clamps some of these products
         routing r = make_routing(oc.tokens, oc.experts, oc.top_k, seed++);
         // slots without an expert (-1): token 1 has none, token 2 starts with one; their router
         // weights are huge and must not matter
@@ -576,6 +604,11 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
             }
         }
         EXPECT_EQ(failures, 0u);
+        if (oc.activation == oai && oc.tokens > 2) {
+            EXPECT_GT(want.clamped, 0u) << "the limit clamps nothing: the clamp is not exercised";
+            EXPECT_LT(want.clamped, 2 * want.h_elements) << "the limit clamps every gate and up product";
+        }
+        clamped += want.clamped;
         if (y_max > 0 && oc.type == dtype::f32) widest = std::max(widest, bound_max / y_max);
         outputs += x.size();
         ambiguous += want.ambiguous;
@@ -583,8 +616,8 @@ TYPED_TEST(MoeSweep, MatchesTheFp64OracleWithinTheDerivedBound) {
     }
     std::printf(
         "[  oracle  ] %s: worst |y - oracle| / bound: fp32 output %.3g, bf16 output %.3g (%zu outputs); fp32: largest bound / "
-        "max|y| = %.2g; %zu of %zu h elements within their fp32 error of a QDQ boundary\n",
-        std::string(Kernel::name).c_str(), worst_f32, worst_bf16, outputs, widest, ambiguous, h_elements);
+        "max|y| = %.2g; %zu of %zu h elements within their fp32 error of a QDQ boundary; swiglu_oai clamped %zu products\n",
+        std::string(Kernel::name).c_str(), worst_f32, worst_bf16, outputs, widest, ambiguous, h_elements, clamped);
 }
 
 TYPED_TEST(MoeSweep, RouterWeightOnInputActivationDtypesAndErrors) {
