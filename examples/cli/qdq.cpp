@@ -1,5 +1,5 @@
 // `microscale qdq --scheme S --input X.safetensors --output Y.safetensors [--input-scale F]
-//                 [--scale-layout linear|swizzled_128x4] [--scale-rule even|floor]`
+//                 [--scale-layout linear|swizzled_128x4] [--scale-rule even|floor|rceil]`
 // Quantize-dequantizes tensor `x` [M, K] the way the scheme's activations are: writes `x_dq` (x's
 // dtype; bit-exact with vLLM's / Quark's QDQ), `x_codes` (U8, one element code per byte) and
 // `x_scale` (F8_E4M3 or U8 e8m0, [M, K/block] or the padded swizzled shape).
@@ -24,7 +24,7 @@ int run_qdq(const std::vector<std::string>& args) {
         "output", po::value<std::string>()->required(), "safetensors file to write")(
         "input-scale", po::value<float>(), "NVFP4: ModelOpt input_scale (activation amax / 2688); default: from x")(
         "scale-layout", po::value<std::string>()->default_value("linear"), "linear or swizzled_128x4")(
-        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor");
+        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even, floor or rceil");
     po::variables_map values;
     if (!parse_options("qdq", args, options, values)) return 0;
 

@@ -1,6 +1,6 @@
 // `microscale quantize --scheme S --input IN.safetensors --output DIR [--exclude GLOB]...
-//                      [--calibration CAL.safetensors] [--format modelopt|compressed-tensors|quark]
-//                      [--max-shard-size BYTES] [--scale-rule even|floor] [--overwrite]`
+//                      [--calibration CAL.safetensors] [--format modelopt|compressed-tensors|quark|hf-mxfp4]
+//                      [--max-shard-size BYTES] [--scale-rule even|floor|rceil] [--overwrite]`
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,9 +43,10 @@ int run_quantize(const std::vector<std::string>& args) {
         "(model.layers.0); repeatable, e.g. lm_head, '*.mlp.*'")("calibration", po::value<std::string>(),
                                                                  "safetensors with <prefix>.input sample activations (W4A4 NVFP4 input_scale)")(
         "format", po::value<std::string>(),
-        "modelopt | compressed-tensors (NVFP4), compressed-tensors (MXFP4), quark (MX); default modelopt / quark")(
+        "modelopt | compressed-tensors (NVFP4), compressed-tensors (MXFP4), quark (MX), hf-mxfp4 (gpt-oss: weight-only MXFP4 "
+        "experts); default modelopt / quark")(
         "max-shard-size", po::value<std::int64_t>()->default_value(5'000'000'000), "bytes per output shard (positive)")(
-        "scale-rule", po::value<std::string>()->default_value("even"), "MX scale rule: even or floor")(
+        "scale-rule", po::value<std::string>(), "MX scale rule: even, floor or rceil; default: the convention's producer's (rceil for hf-mxfp4, else even)")(
         "overwrite", "replace a checkpoint already in the output folder (its other files are kept)");
     po::variables_map values;
     if (!parse_options("quantize", args, options, values)) return 0;
@@ -54,7 +55,7 @@ int run_quantize(const std::vector<std::string>& args) {
     eo.scheme = resolve_scheme(values["scheme"].as<std::string>(), kernel_table(), scheme_aliases());
     if (values.count("exclude")) eo.exclude = values["exclude"].as<std::vector<std::string>>();
     if (values.count("format")) eo.convention = checkpoint::parse_convention(values["format"].as<std::string>());
-    eo.mx_rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
+    if (values.count("scale-rule")) eo.mx_rule = format::parse_mx_scale_rule(values["scale-rule"].as<std::string>());
     eo.max_shard_bytes = static_cast<std::uint64_t>(positive_option(values, "max-shard-size"));
     eo.overwrite = values.count("overwrite") != 0;
     eo.progress = show_progress;
@@ -66,7 +67,7 @@ int run_quantize(const std::vector<std::string>& args) {
     const checkpoint::safetensors_file in(values["input"].as<std::string>());
     const auto report = checkpoint::export_checkpoint(in, values["output"].as<std::string>(), eo);
 
-    std::cout << "quantized " << report.quantized.size() << " linear weights to " << eo.scheme << " ("
+    std::cout << "quantized " << report.quantized.size() << " weights to " << eo.scheme << " ("
               << eo.convention.value_or(checkpoint::default_export_convention(eo.scheme)) << "), left " << report.excluded.size()
               << " excluded in floating point, copied " << report.copied.size() << " tensors; " << report.bytes_in << " -> " << report.bytes_out
               << " bytes\n";

@@ -172,6 +172,31 @@ TEST(MxScale, EvenAndFloorRules) {
     EXPECT_EQ(x::scale_code<mn::e2m1>(std::nanf(""), mx_scale_rule::even), 255);
 }
 
+TEST(MxScale, RceilRule) {
+    // 2^ceil(log2(amax / max_element)), hand-derived (triton_kernels' ROUND_UP, torchao RCEIL)
+    using mf::mx_scale_rule;
+    namespace x = mf::mx_rules;
+    static_assert(x::max_element<mn::e2m1> == 6.0f && x::max_element<mn::e2m3> == 7.5f && x::max_element<mn::e3m2> == 28.0f);
+    EXPECT_EQ(x::scale_code<mn::e2m1>(6.0f, mx_scale_rule::rceil), 127);   // 6/6 = 2^0
+    EXPECT_EQ(x::scale_code<mn::e2m1>(6.1f, mx_scale_rule::rceil), 128);   // just above: 2^1
+    EXPECT_EQ(x::scale_code<mn::e2m1>(3.0f, mx_scale_rule::rceil), 126);   // 0.5 = 2^-1
+    EXPECT_EQ(x::scale_code<mn::e2m1>(1.0f, mx_scale_rule::rceil), 125);   // 1/6 -> 2^-2
+    EXPECT_EQ(x::scale_code<mn::e2m1>(1.6f, mx_scale_rule::rceil), 126);   // 0.267 -> 2^-1, where even and floor give 2^-2:
+    EXPECT_EQ(x::scale_code<mn::e2m1>(1.6f, mx_scale_rule::even), 125);
+    EXPECT_EQ(x::scale_code<mn::e2m1>(7.0f, mx_scale_rule::rceil), 128);   // floor would clip 7 to 6 at 2^0
+    EXPECT_EQ(x::scale_code<mn::e2m1>(7.0f, mx_scale_rule::floor), 127);
+    EXPECT_EQ(x::scale_code<mn::e2m3>(7.5f, mx_scale_rule::rceil), 127);
+    EXPECT_EQ(x::scale_code<mn::e2m3>(7.6f, mx_scale_rule::rceil), 128);
+    EXPECT_EQ(x::scale_code<mn::e3m2>(28.0f, mx_scale_rule::rceil), 127);
+    EXPECT_EQ(x::scale_code<mn::e3m2>(14.5f, mx_scale_rule::rceil), 127);  // 14.5/28 = 0.518 -> 2^0
+    EXPECT_EQ(x::scale_code<mn::e2m1>(0.0f, mx_scale_rule::rceil), 0);
+    EXPECT_EQ(x::scale_code<mn::e2m1>(1e-40f, mx_scale_rule::rceil), 1);   // amax/6 an fp32 subnormal: triton's bit trick gives 2^-126
+    EXPECT_EQ(x::scale_code<mn::e2m1>(3e38f, mx_scale_rule::rceil), 127 + 126);  // 5e37 = 2^125.2 -> 2^126
+    EXPECT_EQ(x::scale_code<mn::e2m1>(INFINITY, mx_scale_rule::rceil), 255);
+    EXPECT_EQ(mf::parse_mx_scale_rule("rceil"), mx_scale_rule::rceil);
+    EXPECT_THROW((void)mf::parse_mx_scale_rule("ceil"), std::invalid_argument);
+}
+
 TEST(MxQuantize, BlockElementsAndPacking) {
     // amax 6 -> even: 6 = 1.5 * 2^2, below 1.75 -> E = 2 - 2 = 0, scale 1: elements round as E2M1.
     std::vector<float> w(32, 0.0f);

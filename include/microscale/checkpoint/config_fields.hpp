@@ -48,6 +48,8 @@ struct quant_config {
     std::string kv_cache;  ///< accepted, ignored (recorded for `inspect`)
     std::string producer;
     std::string algorithm;                                       ///< as the file names it (quant_algo, format, OCP MX scheme)
+    float swiglu_alpha = 1.702f;  ///< gpt-oss's expert activation: config.json swiglu_alpha (transformers' default 1.702)
+    float swiglu_limit = 7.0f;    ///< and swiglu_limit (7.0)
     std::map<std::string, detail::regex, std::less<>> patterns;  ///< the `re:` entries, compiled when parsed
 };
 

@@ -64,7 +64,7 @@ struct export_options {
     std::string scheme;                     ///< canonical scheme (resolve aliases first)
     std::optional<std::string> convention;  ///< a convention's name; default: default_export_convention(scheme)
     std::vector<std::string> exclude;       ///< fnmatch globs over module prefixes (`<p>` of `<p>.weight`)
-    format::mx_scale_rule mx_rule = format::mx_scale_rule::even;
+    std::optional<format::mx_scale_rule> mx_rule;  ///< default: the convention's producer's (C::mx_rule)
     const safetensors_file* calibration = nullptr;  ///< `<p>.input` sample activations
     fused_mapping fused = default_fused_mapping();
     std::uint64_t max_shard_bytes = 5'000'000'000ull;
@@ -147,13 +147,39 @@ inline bool is_weight_like(const tensor_info& t) {
            !is_embedding(std::string_view(t.name).substr(0, t.name.size() - 7));
 }
 
-/// The modules (`<p>` of a floating-point 2-D `<p>.weight`) left in floating point: those an exclude
-/// glob matches, and the fused siblings of those (a fused layer is stored one way). Notes the
-/// siblings; warns of globs that matched nothing.
-inline std::set<std::string> excluded_modules(const safetensors_file& in, const export_options& options, export_report& report) {
+/// The stacked experts of a floating-point model that convention C quantizes: MoE layer <p> with
+/// 3-D floating-point <p>.<float_gate_up> and <p>.<float_down> (transformers' GptOssExperts).
+template <checkpoint_convention C>
+std::vector<std::string> float_expert_layers(const safetensors_file& in) {
+    std::vector<std::string> out;
+    if constexpr (!C::moe.float_gate_up.empty()) {
+        const std::string gate_up = detail::cat(".", C::moe.float_gate_up), down = detail::cat(".", C::moe.float_down);
+        for (const auto& t : in.tensors()) {
+            if (t.shape.size() != 3 || !is_floating(t.dtype) || t.name.size() <= gate_up.size() || !t.name.ends_with(gate_up)) continue;
+            const std::string p = t.name.substr(0, t.name.size() - gate_up.size());
+            if (const tensor_info* d = in.find(p + down); d != nullptr && d->shape.size() == 3 && is_floating(d->dtype)) out.push_back(p);
+        }
+    }
+    return out;
+}
+
+/// The modules convention C would quantize: `<p>` of each floating-point 2-D `<p>.weight` (if it
+/// stores linear modules), and its floating-point expert layers.
+template <checkpoint_convention C>
+std::vector<std::string> quantizable_modules(const safetensors_file& in) {
     std::vector<std::string> modules;
-    for (const auto& t : in.tensors())
-        if (is_weight_like(t)) modules.push_back(t.name.substr(0, t.name.size() - 7));
+    if constexpr (C::stores_linear)
+        for (const auto& t : in.tensors())
+            if (is_weight_like(t)) modules.push_back(t.name.substr(0, t.name.size() - 7));
+    for (auto& p : float_expert_layers<C>(in)) modules.push_back(std::move(p));
+    return modules;
+}
+
+/// The modules left in floating point: those an exclude glob matches, and the fused siblings of
+/// those (a fused layer is stored one way). Notes the siblings; warns of globs that matched nothing.
+template <checkpoint_convention C>
+std::set<std::string> excluded_modules(const safetensors_file& in, const export_options& options, export_report& report) {
+    const std::vector<std::string> modules = quantizable_modules<C>(in);
     std::set<std::string> out, groups;
     for (const auto& g : options.exclude) {
         bool used = false;
@@ -163,7 +189,7 @@ inline std::set<std::string> excluded_modules(const safetensors_file& in, const 
             out.insert(m);
             if (const std::string group = fused_group(m, options.fused); !group.empty()) groups.insert(group);
         }
-        if (!used) report.warnings.push_back(detail::cat("exclude pattern '", g, "' matches no module of ", in.path()));
+        if (!used) report.warnings.push_back(detail::cat("exclude pattern '", g, "' matches no module ", C::name, " quantizes in ", in.path()));
     }
     for (const auto& m : modules) {
         const std::string group = fused_group(m, options.fused);
@@ -202,14 +228,62 @@ void plan_module(const safetensors_file& in, const tensor_info& t, const std::st
     }
 }
 
+/// The tensors convention C writes for the floating-point experts <p> (format F): gate_up [E, K, 2I]
+/// and down [E, I, K] become codes and scales of the transposed [E, 2I, K] and [E, K, I].
+template <checkpoint_convention C, format::weight_format F>
+void plan_experts(const safetensors_file& in, const std::string& p, export_plan& plan, export_report& report) {
+    // the stored stems are the floating-point names + "_" (gate_up_proj -> gate_up_proj_blocks)
+    constexpr auto stem_of = [](std::string_view stem, std::string_view name) {
+        return stem.size() == name.size() + 1 && stem.starts_with(name) && stem.back() == '_';
+    };
+    static_assert(stem_of(C::moe.gate_up, C::moe.float_gate_up) && stem_of(C::moe.down, C::moe.float_down));
+    const tensor_info& gate_up = in.at(detail::cat(p, ".", C::moe.float_gate_up));
+    const tensor_info& down = in.at(detail::cat(p, ".", C::moe.float_down));
+    const std::int64_t e = gate_up.shape[0], k = gate_up.shape[1], inter = down.shape[1];
+    if (e <= 0 || k <= 0 || inter <= 0 || down.shape[0] != e || down.shape[2] != k || gate_up.shape[2] != 2 * inter)
+        throw std::invalid_argument(detail::cat(in.path(), ": experts ", p, ": ", gate_up.name, " ", gate_up.shape_string(), " and ", down.name, " ",
+                                                down.shape_string(), " are not [E, K, 2I] and [E, I, K]"));
+    if (k % F::block_size != 0 || inter % F::block_size != 0)
+        throw std::invalid_argument(detail::cat(in.path(), ": experts ", p, ": K = ", k, " and I = ", inter, " must be multiples of the ", F::name,
+                                                " block size ", F::block_size, " (leave them in floating point with --exclude '", p, "')"));
+    for (const tensor_info* t : {&gate_up, &down}) {
+        const std::int64_t n = t->shape[2], cols = t->shape[1], blocks = format::scale_cols<F>(cols);
+        const std::int64_t block_bytes = format::packed_row_bytes<F>(F::block_size);
+        const std::vector<std::int64_t> codes = C::moe.blocked_codes ? std::vector<std::int64_t>{e, n, blocks, block_bytes}
+                                                                     : std::vector<std::int64_t>{e, n, format::packed_row_bytes<F>(cols)};
+        const std::string stem = t->name + "_";  // "<p>.gate_up_proj" + "_blocks": the stem C::moe names
+        plan.tensors.push_back({stem + std::string(C::tensors.codes), st_dtype::U8, codes, static_cast<std::uint64_t>(e * n * blocks * block_bytes),
+                                t->name, {}});
+        plan.tensors.push_back(
+            {stem + std::string(C::tensors.scales), scale_dtype<F>(), {e, n, blocks}, static_cast<std::uint64_t>(e * n * blocks), t->name, {}});
+        plan.modules[t->name] = t;
+        report.quantized.push_back(t->name);
+    }
+}
+
 /// Every tensor of the export, in the input's order; excluded modules and other tensors are copies.
 template <checkpoint_convention C, format::weight_format F>
 export_plan plan_export(const safetensors_file& in, const export_options& options, bool input_scale, export_report& report) {
-    const std::set<std::string> excluded = excluded_modules(in, options, report);
+    const std::set<std::string> excluded = excluded_modules<C>(in, options, report);
+    std::set<std::string> experts;  // the floating-point expert tensors
+    for (const auto& p : float_expert_layers<C>(in)) {
+        experts.insert(detail::cat(p, ".", C::moe.float_gate_up));
+        experts.insert(detail::cat(p, ".", C::moe.float_down));
+    }
     export_plan plan;
     for (const auto& t : in.tensors()) {
         report.bytes_in += t.end - t.begin;
-        const bool weight_like = is_weight_like(t);
+        if (experts.count(t.name) != 0) {
+            const std::string p = t.name.substr(0, t.name.rfind('.'));
+            if (excluded.count(p) != 0) {
+                if (t.name.ends_with(C::moe.float_gate_up)) report.excluded.push_back(p);
+            } else {
+                if constexpr (!C::moe.float_gate_up.empty())
+                    if (t.name.ends_with(C::moe.float_gate_up)) plan_experts<C, F>(in, p, plan, report);
+                continue;
+            }
+        }
+        const bool weight_like = C::stores_linear && is_weight_like(t);
         const std::string prefix = weight_like ? t.name.substr(0, t.name.size() - 7) : std::string();
         if (weight_like && excluded.count(prefix) != 0) report.excluded.push_back(prefix);
         if (!weight_like || excluded.count(prefix) != 0) {
@@ -257,6 +331,15 @@ inline module_amax amax_of(const safetensors_file& in, const export_plan& plan, 
     return out;
 }
 
+/// [E, K, N] -> [E, N, K].
+inline std::vector<float> transposed_experts(const std::vector<float>& w, std::int64_t experts, std::int64_t k, std::int64_t n) {
+    std::vector<float> out(w.size());
+    for (std::int64_t e = 0; e < experts; ++e)
+        for (std::int64_t r = 0; r < k; ++r)
+            for (std::int64_t c = 0; c < n; ++c) out[static_cast<std::size_t>((e * n + c) * k + r)] = w[static_cast<std::size_t>((e * k + r) * n + c)];
+    return out;
+}
+
 /// The plan split into shards of at most `max_bytes` (a module's tensors stay together).
 inline std::vector<std::vector<const planned_tensor*>> split_shards(const export_plan& plan, std::uint64_t max_bytes) {
     std::vector<std::vector<const planned_tensor*>> shards(1);
@@ -285,7 +368,7 @@ inline std::string shard_file_name(std::size_t i, std::size_t count) {
 /// Quantizes the plan's modules with convention C's recipe and writes the shards into `dir`.
 template <checkpoint_convention C, format::weight_format F>
 void write_shards(const safetensors_file& in, const export_plan& plan, const module_amax& amax, const export_options& options,
-                  const std::filesystem::path& dir, export_report& report) {
+                  format::mx_scale_rule mx_rule, const std::filesystem::path& dir, export_report& report) {
     const auto shards = split_shards(plan, options.max_shard_bytes);
     std::size_t done = 0;
     nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
@@ -302,11 +385,17 @@ void write_shards(const safetensors_file& in, const export_plan& plan, const mod
                 if (it == quantized.end()) {
                     const tensor_info& t = *plan.modules.at(p->module);
                     format::quantize_options qo;
-                    qo.mx_rule = options.mx_rule;
+                    qo.mx_rule = mx_rule;
                     qo.name = detail::cat(in.path(), ": ", t.name);
                     qo.source = t.dtype == st_dtype::BF16 ? dtype::bf16 : t.dtype == st_dtype::F16 ? dtype::f16 : dtype::f32;
                     if constexpr (F::has_global_scale) qo.global_amax = amax.of(amax.weight, p->module, options.fused);
-                    it = quantized.emplace(p->module, C::template quantize<F>(read_floats(in, t), t.shape[0], t.shape[1], qo)).first;
+                    std::vector<float> w = read_floats(in, t);
+                    std::int64_t rows = t.shape[0], cols = t.shape[1];
+                    if (t.shape.size() == 3) {  // stacked experts [E, K, N]: quantize [E * N, K], blocks along K
+                        w = transposed_experts(w, t.shape[0], t.shape[1], t.shape[2]);
+                        rows = t.shape[0] * t.shape[2];
+                    }
+                    it = quantized.emplace(p->module, C::template quantize<F>(w, rows, cols, qo)).first;
                 }
                 const stored_weight& q = it->second;
                 const std::string role = p->name.substr(p->module.size() + 1);
@@ -374,6 +463,12 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
         throw std::invalid_argument(
             detail::cat("scheme ", options.scheme, " cannot be written as ", convention, "; ", scheme->format, " is written as ", writers));
     }
+    visit_convention(convention, [&](auto c) {
+        if (!stores_quantized_activations<decltype(c)>() && scheme->quantized_activations)
+            throw std::invalid_argument(detail::cat("scheme ", options.scheme, " cannot be written as ", convention, ", which stores weight-only ",
+                                                    "schemes (its config has no activation quantization); use ",
+                                                    make_scheme_name(scheme->format, false).view()));
+    });
     const bool input_scale = format::facts_of(scheme->format).has_global_scale && scheme->quantized_activations && options.calibration != nullptr;
     std::vector<std::filesystem::path> inputs{in.path()};
     if (options.calibration != nullptr) inputs.emplace_back(options.calibration->path());
@@ -391,9 +486,10 @@ inline export_report export_checkpoint(const safetensors_file& in, const std::fi
             if (!F::has_global_scale && scheme->quantized_activations && options.calibration != nullptr)
                 report.notes.push_back("MX activations are scaled per block at run time: the calibration data is not needed and was not used");
             const auto model_config = source_model_config(in);
+            const format::mx_scale_rule mx_rule = options.mx_rule.value_or(C::mx_rule);
             staging_folder staging(out_dir);
-            write_shards<C, F>(in, plan, amax, options, staging.path(), report);
-            const config_request request{*scheme, ignore_list(in, model_config, report), options.mx_rule, model_config ? &*model_config : nullptr};
+            write_shards<C, F>(in, plan, amax, options, mx_rule, staging.path(), report);
+            const config_request request{*scheme, ignore_list(in, model_config, report), mx_rule, model_config ? &*model_config : nullptr};
             for (const auto& [file, json] : C::configs(request)) {
                 write_json(staging.path() / file, json);
                 report.files.push_back(file);

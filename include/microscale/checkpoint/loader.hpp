@@ -211,7 +211,7 @@ public:
 
     struct moe_info {
         std::string name;
-        std::string layout;  ///< "per-expert" (ModelOpt: <p>.<e>.gate_proj ...) or "stacked" (<p>.w13_weight ...)
+        std::string layout;  ///< "per-expert" (ModelOpt: <p>.<e>.gate_proj ...) or "stacked" (<p>.w13_weight, <p>.gate_up_proj_blocks ...)
         std::string scheme;
         std::string convention;
         std::int64_t experts = 0, hidden = 0, intermediate = 0;
@@ -230,6 +230,9 @@ public:
 
 private:
     moe_info describe_per_expert(const std::string& prefix) const;
+    /// Shapes and sizes of the stacked experts of convention C (info.name, scheme, convention set).
+    template <checkpoint_convention C>
+    void describe_stacked(moe_info& info) const;
     /// Per-expert scalars of tensor `name`: [E] or [E, 1] (one per expert, repeated `per_expert`
     /// times), or [E, per_expert].
     std::vector<float> expert_scalars(const std::string& name, std::int64_t experts, std::int64_t per_expert) const;

@@ -1,11 +1,15 @@
 // Reading mixture-of-experts layers (checkpoint_reader's MoE members; included by loader.hpp).
 //
 //   per-expert  <p>.<e>.{gate,up,down}_proj as linear modules of any convention (ModelOpt)
-//   stacked     <p>.w13_<codes> [E, 2I, K packed] (gate rows, then up), <p>.w2_<codes> [E, K, I
+//   stacked     each convention's moe_tensors (conventions/convention.hpp): vLLM's fused names
+//               <p>.w13_<codes> [E, 2I, K packed] (gate rows, then up), <p>.w2_<codes> [E, K, I
 //               packed], their scales, and per-expert scalars ([E], [E, 1], or [E, 2] for gate / up)
-//               named as the convention names a module's, after the stems "<p>.w13_" and "<p>.w2_";
-//               optional <p>.w13_bias [E, 2I] and <p>.w2_bias [E, K]
-// Experts are numbered 0..E-1 without gaps.
+//               named as the convention names a module's after the stems "<p>.w13_" and "<p>.w2_";
+//               transformers' mxfp4 (gpt-oss) <p>.gate_up_proj_blocks [E, 2I, K/32, 16] (gate and
+//               up rows interleaved), <p>.down_proj_blocks, their _scales; optional biases after the
+//               same stems (<p>.w13_bias / <p>.gate_up_proj_bias [E, 2I], <p>.w2_bias [E, K])
+// Experts are numbered 0..E-1 without gaps. The expert activation is the convention's (silu, or
+// gpt-oss's swiglu_oai with the config's swiglu_alpha / swiglu_limit).
 #pragma once
 
 #include "microscale/checkpoint/loader.hpp"
@@ -14,15 +18,19 @@ namespace microscale::checkpoint {
 
 inline std::vector<std::string> checkpoint_reader::moe_names() const {
     std::set<std::string> out;
-    for (const auto& name : store_.names())
-        for (const auto& c : codes_tensor_names())
-            for (const std::string& suffix : {".w13_" + c, ".0.gate_proj." + c})
+    boost::mp11::mp_for_each<all_conventions>([&](auto c) {
+        using C = decltype(c);
+        std::vector<std::string> suffixes{detail::cat(".", C::moe.gate_up, C::tensors.codes)};
+        if (C::stores_linear) suffixes.push_back(detail::cat(".0.gate_proj.", C::tensors.codes));
+        for (const auto& name : store_.names())
+            for (const std::string& suffix : suffixes)
                 if (reader_detail::ends_with(name, suffix)) out.insert(name.substr(0, name.size() - suffix.size()));
+    });
     return {out.begin(), out.end()};
 }
 
 inline bool checkpoint_reader::is_moe(const std::string& prefix) const {
-    return detect_convention(store_, prefix + ".w13_").has_value() || is_stored(prefix + ".0.gate_proj");
+    return detect_moe_convention(store_, prefix).has_value() || is_stored(prefix + ".0.gate_proj");
 }
 
 inline checkpoint_reader::moe_info checkpoint_reader::describe_per_expert(const std::string& prefix) const {
@@ -66,7 +74,7 @@ inline checkpoint_reader::moe_info checkpoint_reader::describe_per_expert(const 
 
 inline checkpoint_reader::moe_info checkpoint_reader::describe_moe(const std::string& prefix) const {
     if (is_stored(prefix + ".0.gate_proj")) return describe_per_expert(prefix);
-    const auto convention = detect_convention(store_, prefix + ".w13_");
+    const auto convention = detect_moe_convention(store_, prefix);
     if (!convention) throw format_error(detail::cat("no MoE layer '", prefix, "' in the checkpoint"));
     moe_info info;
     info.name = prefix;
@@ -75,27 +83,41 @@ inline checkpoint_reader::moe_info checkpoint_reader::describe_moe(const std::st
     if (!rule.quantized) throw format_error(detail::cat(prefix, ": MoE experts in floating point are not supported (", rule.reason, ")"));
     info.scheme = rule.scheme;
     info.convention = std::string(*convention);
-    std::string codes;
-    visit_convention(*convention, [&](auto c) { codes = std::string(decltype(c)::tensors.codes); });
-    const tensor_info& w13 = tensor(prefix + ".w13_" + codes);
-    const tensor_info& w2 = tensor(prefix + ".w2_" + codes);
+    visit_convention(*convention, [&](auto c) { describe_stacked<decltype(c)>(info); });
+    return info;
+}
+
+template <checkpoint_convention C>
+void checkpoint_reader::describe_stacked(moe_info& info) const {
+    const std::string& prefix = info.name;
+    const std::string w13_stem = detail::cat(prefix, ".", C::moe.gate_up), w2_stem = detail::cat(prefix, ".", C::moe.down);
+    const tensor_info& w13 = tensor(w13_stem + std::string(C::tensors.codes));
+    const tensor_info& w2 = tensor(w2_stem + std::string(C::tensors.codes));
     const format::format_facts f = format::facts_of(format::parse_scheme(info.scheme)->format);
-    if (w13.shape.size() != 3 || w2.shape.size() != 3 || w13.dtype != st_dtype::U8 || w2.dtype != st_dtype::U8 || w2.shape[0] != w13.shape[0])
-        throw format_error(detail::cat(prefix, ": stacked expert weights must be U8 [E, 2I, K packed] and [E, K, I packed], got ", w13.shape_string(),
-                                       " and ", w2.shape_string()));
-    if (f.row_elements(w13.shape[2]) < 0 || f.row_elements(w2.shape[2]) < 0)
+    const bool blocked = C::moe.blocked_codes;
+    const std::int64_t block_bytes = f.packed_row_bytes(f.block_size);
+    const std::string form = blocked ? detail::cat("[E, 2I, K/", f.block_size, ", ", block_bytes, "] and [E, K, I/", f.block_size, ", ", block_bytes, "]")
+                                     : std::string("[E, 2I, K packed] and [E, K, I packed]");
+    const std::size_t rank = blocked ? 4 : 3;
+    if (w13.shape.size() != rank || w2.shape.size() != rank || w13.dtype != st_dtype::U8 || w2.dtype != st_dtype::U8 || w2.shape[0] != w13.shape[0] ||
+        (blocked && (w13.shape[3] != block_bytes || w2.shape[3] != block_bytes)))
+        throw format_error(detail::cat(prefix, ": stacked ", f.name, " expert weights must be U8 ", form, ", got ", dtype_name(w13.dtype), " ",
+                                       w13.shape_string(), " and ", dtype_name(w2.dtype), " ", w2.shape_string()));
+    // packed bytes per row (a blocked tensor's last two axes are a row)
+    const std::int64_t w13_row = blocked ? w13.shape[2] * w13.shape[3] : w13.shape[2], w2_row = blocked ? w2.shape[2] * w2.shape[3] : w2.shape[2];
+    if (f.row_elements(w13_row) < 0 || f.row_elements(w2_row) < 0)
         throw format_error(detail::cat(prefix, ": ", f.name, " expert weights ", w13.shape_string(), " and ", w2.shape_string(),
                                        " do not hold whole packed groups per row"));
     info.experts = w13.shape[0];
     info.intermediate = w13.shape[1] / 2;
-    info.hidden = f.row_elements(w13.shape[2]);
+    info.hidden = f.row_elements(w13_row);
     if (info.experts <= 0 || info.intermediate <= 0 || info.hidden <= 0)
         throw format_error(detail::cat(prefix, ": stacked experts ", w13.shape_string(), " are empty (E, 2I and K must be positive)"));
-    if (w13.shape[1] % 2 != 0 || w2.shape[1] != info.hidden || f.row_elements(w2.shape[2]) != info.intermediate)
-        throw format_error(detail::cat(prefix, ": w13 ", w13.shape_string(), " and w2 ", w2.shape_string(), " do not describe the same experts"));
+    if (w13.shape[1] % 2 != 0 || w2.shape[1] != info.hidden || f.row_elements(w2_row) != info.intermediate)
+        throw format_error(detail::cat(prefix, ": ", w13.name, " ", w13.shape_string(), " and ", w2.name, " ", w2.shape_string(),
+                                       " do not describe the same experts"));
     for (const auto& n : store_.names())
-        if (n.rfind(prefix + ".w13_", 0) == 0 || n.rfind(prefix + ".w2_", 0) == 0) info.bytes_on_disk += store_.find(n)->end - store_.find(n)->begin;
-    return info;
+        if (n.rfind(w13_stem, 0) == 0 || n.rfind(w2_stem, 0) == 0) info.bytes_on_disk += store_.find(n)->end - store_.find(n)->begin;
 }
 
 inline std::vector<float> checkpoint_reader::expert_scalars(const std::string& name, std::int64_t experts, std::int64_t per_expert) const {
@@ -122,7 +144,7 @@ inline std::vector<std::uint8_t> checkpoint_reader::expert_rows(const std::strin
 template <checkpoint_convention C, format::weight_format F>
 void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activations, moe_weights& w, fusion_report* report) const {
     const std::string& prefix = info.name;
-    const std::string w13 = prefix + ".w13_", w2 = prefix + ".w2_";
+    const std::string w13 = detail::cat(prefix, ".", C::moe.gate_up), w2 = detail::cat(prefix, ".", C::moe.down);
     const std::int64_t inter = info.intermediate, hidden = info.hidden, experts = info.experts;
     if (hidden % F::block_size != 0 || inter % F::block_size != 0)
         throw format_error(
@@ -167,6 +189,11 @@ void checkpoint_reader::read_stacked(const moe_info& info, bool quantized_activa
         return q;
     };
     for (std::int64_t e = 0; e < experts; ++e) {
+        if constexpr (C::moe.activation == moe_activation::swiglu_oai) {  // interleaved rows: read as stored
+            w.w13.push_back(expert_weight(w13, e, 0, 2 * inter, 2 * inter, hidden, detail::cat(prefix, ".", e, ".gate_up")));
+            w.w2.push_back(expert_weight(w2, e, 0, hidden, hidden, inter, detail::cat(prefix, ".", e, ".down")));
+            continue;
+        }
         std::vector<quantized_weight> halves;
         for (std::int64_t h = 0; h < 2; ++h) {
             halves.push_back(expert_weight(w13, e, h, inter, 2 * inter, hidden, detail::cat(prefix, ".", e, h == 0 ? ".gate" : ".up")));
@@ -202,8 +229,11 @@ inline moe_weights checkpoint_reader::load_moe(const std::string& prefix, fusion
         return w;
     }
     visit_convention(info.convention, [&](auto c) {
+        w.activation.kind = decltype(c)::moe.activation;
         format::visit_format(scheme.format, [&](auto f) { read_stacked<decltype(c), decltype(f)>(info, scheme.quantized_activations, w, report); });
     });
+    w.activation.alpha = config_.swiglu_alpha;
+    w.activation.limit = config_.swiglu_limit;
     return w;
 }
 

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -67,6 +69,16 @@ inline quant_config parse_quant_config(const nlohmann::json& j, const std::strin
         fail(source, detail::cat("field '", path, "quant_method' is '", method, "'; known: ", convention_list()));
     }
     quant_config c = std::move(*parsed);
+    // the model's own fields the expert activation takes (gpt-oss: config.json beside quantization_config)
+    for (auto [key, field, positive] : {std::tuple{"swiglu_alpha", &c.swiglu_alpha, false}, std::tuple{"swiglu_limit", &c.swiglu_limit, true}}) {
+        const auto it = j.find(key);
+        if (it == j.end() || it->is_null()) continue;
+        if (!it->is_number()) fail(source, detail::cat("field '", key, "' must be a number, got ", it->type_name()));
+        const double v = it->get<double>();
+        if (!std::isfinite(v) || std::fabs(v) > 1e30 || (positive && !(v > 0)))
+            fail(source, detail::cat("field '", key, "' is ", it->dump(), "; expected a finite", positive ? " positive" : "", " number"));
+        *field = static_cast<float>(v);
+    }
     if (const auto p = j.find("producer"); p != j.end() && p->is_object() && p->contains("name") && (*p)["name"].is_string())
         c.producer = (*p)["name"].get<std::string>();
     // compile every `re:` entry now, so that a bad one is an error when the config is read

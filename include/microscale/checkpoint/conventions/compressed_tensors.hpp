@@ -28,6 +28,9 @@ struct compressed_tensors {
                                             .reciprocal_scales = true,
                                             .vector_scalars = true};
     static constexpr std::string_view format_version = "0.19.0";  ///< the compressed-tensors version whose format we write
+    static constexpr moe_tensors moe = stacked_moe_tensors;
+    static constexpr bool stores_linear = true;
+    static constexpr format::mx_scale_rule mx_rule = format::mx_scale_rule::even;  // llm-compressor's round-up-at-1.75 exponent
     template <format::weight_format F>
     static constexpr bool stores = format::element_bits<F> == 4;
 

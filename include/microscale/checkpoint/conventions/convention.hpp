@@ -2,10 +2,14 @@
 // global scales are stored, the config file, the bytes its quantizer writes). One file per
 // convention beside this one; conventions.hpp lists them.
 //
-//   static name                         "modelopt", "compressed-tensors", "quark"
+//   static name                         "modelopt", "compressed-tensors", "quark", "hf-mxfp4"
 //   tensors                             how it stores a quantized module (module_tensors): tensor
 //                                       names, the form of the per-tensor scalars
+//   moe                                 how it stores stacked experts (moe_tensors): stems, the
+//                                       gate / up row order, the rank of the codes
 //   stores<F>                           true for the weight formats it writes and reads
+//   stores_linear                       false if only experts are stored quantized (hf-mxfp4)
+//   mx_rule                             its producer's MX scale rule (the export default)
 //   holds(store, stem)                  its tensors are stored for module stem `stem`
 //   config_object(root, path)           the part of a config JSON it parses, or nullptr
 //   parse(object, source, path)         that part, normalized (quant_config)
@@ -30,6 +34,7 @@
 #include "microscale/format/quantized_weight.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/format/scheme.hpp"
+#include "microscale/moe.hpp"
 #include "microscale/version.hpp"
 
 namespace microscale::checkpoint {
@@ -45,6 +50,24 @@ struct module_tensors {
     /// The four names in the order above ("" included).
     constexpr std::array<std::string_view, 4> names() const noexcept { return {codes, scales, global_scale, input_scale}; }
 };
+
+/// How a convention stores the stacked experts of MoE layer <p>: the stems after "<p>." of the
+/// gate/up and down tensors (each followed by module_tensors' names, and "bias"), where w13 keeps
+/// gate and up rows (the expert activation decides: silu, gate rows then up; swiglu_oai,
+/// interleaved), and the rank of the codes.
+struct moe_tensors {
+    std::string_view gate_up, down;
+    moe_activation activation = moe_activation::silu;
+    /// false: codes [E, N, K packed]; true: [E, N, K / block, block bytes] (transformers' mxfp4).
+    bool blocked_codes = false;
+    /// The floating-point model's stacked experts an export quantizes into this form, after "<p>.":
+    /// gate_up [E, K, 2I] and down [E, I, K] (transposed, as transformers' GptOssExperts holds them);
+    /// "" where the convention writes no such export.
+    std::string_view float_gate_up = {}, float_down = {};
+};
+
+/// vLLM's fused-MoE names: <p>.w13_<codes> [E, 2I, K packed] (gate rows, then up), <p>.w2_<codes>.
+inline constexpr moe_tensors stacked_moe_tensors{.gate_up = "w13_", .down = "w2_"};
 
 /// A weight as a convention stores it: the weight (with G as kernels use it) and the global scale
 /// value exactly as the file holds it (G, or the producer's own 1/G, which 1/(1/G) need not equal).
@@ -120,12 +143,24 @@ concept checkpoint_convention = requires(const tensor_store& store, const std::s
                                          const config_request& r) {
     { C::name } -> std::convertible_to<std::string_view>;
     { C::tensors } -> std::convertible_to<module_tensors>;
+    { C::moe } -> std::convertible_to<moe_tensors>;
+    { C::stores_linear } -> std::convertible_to<bool>;
+    { C::mx_rule } -> std::convertible_to<format::mx_scale_rule>;
     { C::holds(store, s) } -> std::same_as<bool>;
     { C::config_object(j, path) } -> std::same_as<const nlohmann::json*>;
     { C::parse(j, s, s) } -> std::same_as<quant_config>;
     { C::stored_input_scale(1.0f) } -> std::same_as<float>;
     { C::configs(r) } -> std::same_as<config_files>;
 };
+
+/// False for a convention whose config has no activation quantization (weight-only schemes only).
+template <class C>
+constexpr bool stores_quantized_activations() noexcept {
+    if constexpr (requires { C::weight_only; })
+        return !C::weight_only;
+    else
+        return true;
+}
 
 /// A stored global / input scale as kernels use it (G, input_scale).
 template <checkpoint_convention C>

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "microscale/checkpoint/conventions/compressed_tensors.hpp"
+#include "microscale/checkpoint/conventions/hf_mxfp4.hpp"
 #include "microscale/checkpoint/conventions/modelopt.hpp"
 #include "microscale/checkpoint/conventions/quark.hpp"
 
 namespace microscale::checkpoint {
 
 /// In the order lists and messages show them; detection asks each in turn.
-using all_conventions = boost::mp11::mp_list<conventions::modelopt, conventions::compressed_tensors, conventions::quark>;
+using all_conventions = boost::mp11::mp_list<conventions::modelopt, conventions::compressed_tensors, conventions::quark, conventions::hf_mxfp4>;
 
 /// Calls f(Convention{}) for the convention named `name`; false if there is none.
 template <class Fn>
@@ -45,6 +46,16 @@ inline std::optional<std::string_view> detect_convention(const tensor_store& sto
     std::optional<std::string_view> out;
     boost::mp11::mp_for_each<all_conventions>([&](auto c) {
         if (!out && decltype(c)::holds(store, stem)) out = decltype(c)::name;
+    });
+    return out;
+}
+
+/// The convention whose stacked experts are stored for MoE layer `prefix` (its gate/up codes), if any.
+inline std::optional<std::string_view> detect_moe_convention(const tensor_store& store, const std::string& prefix) {
+    std::optional<std::string_view> out;
+    boost::mp11::mp_for_each<all_conventions>([&](auto c) {
+        using C = decltype(c);
+        if (!out && C::holds(store, prefix + "." + std::string(C::moe.gate_up))) out = C::name;
     });
     return out;
 }

@@ -20,6 +20,9 @@ struct modelopt {
     static constexpr std::string_view name = "modelopt";
     static constexpr module_tensors tensors{
         .codes = "weight", .scales = "weight_scale", .global_scale = "weight_scale_2", .input_scale = "input_scale"};
+    static constexpr moe_tensors moe = stacked_moe_tensors;
+    static constexpr bool stores_linear = true;
+    static constexpr format::mx_scale_rule mx_rule = format::mx_scale_rule::even;  // (NVFP4 only: unused)
     template <format::weight_format F>
     static constexpr bool stores = F::has_global_scale;
 

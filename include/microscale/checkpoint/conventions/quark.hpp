@@ -18,6 +18,9 @@ namespace microscale::checkpoint::conventions {
 struct quark {
     static constexpr std::string_view name = "quark";
     static constexpr module_tensors tensors{.codes = "weight", .scales = "weight_scale"};  // no global scales
+    static constexpr moe_tensors moe = stacked_moe_tensors;
+    static constexpr bool stores_linear = true;
+    static constexpr format::mx_scale_rule mx_rule = format::mx_scale_rule::even;  // Quark's default scale_calculation_mode
     template <format::weight_format F>
     static constexpr bool stores = !F::has_global_scale;
 
@@ -61,7 +64,7 @@ struct quark {
             try {
                 *rule = format::parse_mx_scale_rule(mode);
             } catch (const std::invalid_argument&) {
-                fail(source, detail::cat("field '", path, ".scale_calculation_mode' is '", mode, "'; known: even, floor"));
+                fail(source, detail::cat("field '", path, ".scale_calculation_mode' is '", mode, "'; known: even, floor, rceil"));
             }
         }
         return fmt;
