@@ -178,7 +178,8 @@ class Linear:
 
 
 class MoE:
-    """A prepared mixture-of-experts block (SwiGLU experts, stacked gate/up ``w13`` and down ``w2``)."""
+    """A prepared mixture-of-experts block (gated experts, stacked gate/up ``w13`` and down ``w2``;
+    the expert activation is the checkpoint convention's: silu, or gpt-oss's clamped swiglu)."""
 
     def __init__(self, layer: _core.MoE) -> None:
         self._layer = layer
@@ -223,6 +224,11 @@ class MoE:
         return self._layer.kernel_name
 
     @property
+    def memory_bytes(self) -> int:
+        """The prepared experts' bytes in memory (weights, scales, biases)."""
+        return self._layer.memory_bytes
+
+    @property
     def warnings(self) -> list[str]:
         return list(self._layer.warnings)
 
@@ -250,7 +256,7 @@ class Checkpoint:
 
     @property
     def convention(self) -> str:
-        """modelopt, compressed-tensors, quark, or none."""
+        """modelopt, compressed-tensors, quark, hf-mxfp4, or none."""
         return self._reader.convention
 
     @property
@@ -310,8 +316,8 @@ def quantize_checkpoint(
     calibration: Optional[PathLike] = None,
 ) -> dict[str, Any]:
     """Quantizes a floating-point checkpoint folder into ``output`` (``microscale quantize``): the
-    scheme's default convention unless ``convention`` (modelopt, compressed-tensors, quark) is
-    given; ``exclude`` globs keep modules in floating point; ``calibration`` is a .safetensors file
+    scheme's default convention unless ``convention`` (modelopt, compressed-tensors, quark, or
+    hf-mxfp4: a gpt-oss model's experts as transformers' ``mxfp4`` stores them) is given; ``exclude`` globs keep modules in floating point; ``calibration`` is a .safetensors file
     of sample activations ``<module>.input`` (W4A4 NVFP4 needs them for its input scales).
     Returns the export report."""
     samples = None if calibration is None else os.fspath(calibration)

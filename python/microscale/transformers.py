@@ -5,7 +5,11 @@
 (ModelOpt, compressed-tensors or Quark; fused qkv / gate_up shards assembled as the C++ loader
 does), loads every other tensor, and returns the model in eval mode; ``.generate()`` works.
 Modules the config excludes (an ``lm_head`` in ``ignore``, say) and tied embeddings stay in
-floating point. Mixture-of-experts blocks are not swapped yet: their experts must be unquantized.
+floating point.
+
+Mixture-of-experts: the quantized experts of gpt-oss (transformers' ``mxfp4`` checkpoints, e.g.
+openai/gpt-oss-20b, or a microscale ``hf-mxfp4`` export) run on a microscale MoE kernel, kept in
+MXFP4; attention and router stay in torch. Other MoE architectures are refused with a clear error.
 """
 
 from __future__ import annotations
@@ -56,6 +60,44 @@ def _swap_quantized(model: nn.Module, checkpoint: microscale.Checkpoint, dtype: 
     return swapped
 
 
+class GptOssExperts(nn.Module):
+    """transformers' ``GptOssExperts`` on a microscale MoE kernel: ``forward(hidden_states [T, K],
+    router_indices [T, k], routing_weights)`` as ``GptOssMLP`` calls it (routing weights [T, k], or
+    transformers 4.x's dense [T, E] scores)."""
+
+    def __init__(self, moe: mst.MoE) -> None:
+        super().__init__()
+        self.moe = moe
+        self.num_experts = moe.layer.experts
+        self.hidden_size = moe.layer.hidden
+
+    def forward(self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor) -> torch.Tensor:
+        if routing_weights.shape[-1] != router_indices.shape[-1]:  # 4.x: scores over all experts
+            routing_weights = routing_weights.gather(-1, router_indices)
+        return self.moe(hidden_states, router_indices, routing_weights)
+
+
+def _swap_experts(model: nn.Module, checkpoint: microscale.Checkpoint, dtype: torch.dtype) -> list[str]:
+    swapped = []
+    for prefix in checkpoint.moe_names():
+        try:
+            module = model.get_submodule(prefix)
+        except AttributeError:
+            raise ValueError(f"{prefix}: the checkpoint stores experts there, the model has no such module") from None
+        if type(module).__name__ != "GptOssExperts":
+            raise ValueError(f"{prefix}: quantized experts of {type(module).__name__} are not supported yet (gpt-oss's GptOssExperts are)")
+        experts = GptOssExperts(mst.MoE.from_checkpoint(checkpoint, prefix, dtype=dtype))
+        if (experts.num_experts, experts.hidden_size) != (module.num_experts, module.hidden_size):
+            raise ValueError(
+                f"{prefix}: the checkpoint has {experts.num_experts} experts of hidden size {experts.hidden_size}, "
+                f"the model {module.num_experts} of {module.hidden_size}"
+            )
+        parent_name, _, child = prefix.rpartition(".")
+        setattr(model.get_submodule(parent_name) if parent_name else model, child, experts)
+        swapped.append(prefix)
+    return swapped
+
+
 def _load_rest(model: nn.Module, checkpoint: microscale.Checkpoint, dtype: torch.dtype) -> None:
     names = set(checkpoint.tensor_names())
     state = {}
@@ -78,7 +120,7 @@ def from_pretrained(
     path = os.fspath(path)
     checkpoint = microscale.Checkpoint(path)
     model = _empty_model(path, dtype)
-    swapped = _swap_quantized(model, checkpoint, dtype, kernel)
+    swapped = _swap_quantized(model, checkpoint, dtype, kernel) + _swap_experts(model, checkpoint, dtype)
     _load_rest(model, checkpoint, dtype)
     model.microscale_modules = swapped
     return model.eval()
