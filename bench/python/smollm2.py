@@ -39,14 +39,16 @@ def measured_clock_ghz() -> float:
     import ctypes
 
     n = 200_000_000
-    src = b"\x48\x89\xf8\x48\x85\xc0\x74\x09\x48\xff\xc8\x48\xff\xc8\xeb\xf2\xc3" if platform.machine() == "x86_64" else b""
+    src = b"\x48\x89\xf8\x48\x85\xc0\x74\x08\x48\xff\xc8\x48\xff\xc8\xeb\xf3\xc3" if platform.machine() == "x86_64" else b""
     if not src:
         return float("nan")
-    # mov rax, rdi; loop: test rax, rax; jz end; dec rax; dec rax; jmp loop; end: ret  -> 1 iter = 2 decs
+    # mov rax, rdi; loop (3): test rax, rax; jz end (+8); dec rax; dec rax; jmp loop (-13); end (16): ret  -> 1 iter = 2 decs
     libc = ctypes.CDLL(None)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-    page = libc.mmap(None, 4096, 7, 0x22, -1, 0)
+    page = libc.mmap(None, 4096, 7, 0x22, -1, 0)  # read | write | exec, private | anonymous
+    if page in (None, ctypes.c_void_p(-1).value):
+        return float("nan")  # no executable pages here
     ctypes.memmove(page, src, len(src))
     fn = ctypes.CFUNCTYPE(ctypes.c_long, ctypes.c_long)(page)
     best = float("inf")
