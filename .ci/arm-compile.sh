@@ -21,7 +21,7 @@ host_cmake=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 cmake -S . -B "$build" "${generator[@]}" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
       -DCMAKE_PREFIX_PATH="$host_cmake" \
       -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ -DCMAKE_BUILD_TYPE=Release -DMICROSCALE_WERROR=ON \
-      -DMICROSCALE_BUILD_TESTS=OFF -DMICROSCALE_BUILD_BENCH=OFF -DMICROSCALE_BUILD_EXAMPLES=OFF \
+      -DMICROSCALE_BUILD_TESTS=OFF -DMICROSCALE_BUILD_BENCH=OFF -DMICROSCALE_BUILD_EXAMPLES=OFF -DMICROSCALE_CUDA=OFF \
       "-DMICROSCALE_KERNELS=w_mxfp4_a_mxfp4.stored.simd;w_nvfp4.stored.emulation" >/dev/null
 cmake --build "$build" --target microscale_kernels -j 2
 # no `| grep -q` or `| head` here: under pipefail the writer's SIGPIPE would fail the stage (exit 141)

@@ -91,7 +91,9 @@ void register_config(shape s, std::int64_t m, int threads, bool cold) {
 template <class Kernel>
 void register_linear_kernel() {
     const plan& p = current_plan();
-    if constexpr (std::is_same_v<typename Kernel::backend_type, backend::emulation>) {
+    if constexpr (std::is_same_v<typename Kernel::backend_type, backend::cuda>) {
+        return;  // GPU kernels have their own benchmark, against GPU probes (bench/gpu)
+    } else if constexpr (std::is_same_v<typename Kernel::backend_type, backend::emulation>) {
         // the reference is slow by design: measured where the ratio to simd is reported
         for (const std::int64_t m : p.emulation_batch) register_config<Kernel>(p.shapes.front(), m, p.threads.back(), false);
     } else {

@@ -34,11 +34,13 @@ BACKENDS = {
     # backend: the header that defines it
     "emulation": "microscale/backend/emulation.hpp",
     "simd": "microscale/backend/simd.hpp",
+    "cuda": "microscale/backend/cuda.hpp",
 }
 # the layout slots a backend builds (its `supports`): the CPU backends take the stored layout only
 BACKEND_LAYOUTS = {
     "emulation": ["stored"],
     "simd": ["stored"],
+    "cuda": ["stored"],
 }
 
 

@@ -55,6 +55,13 @@ struct linear_shape {
 
 struct apply_options {
     int threads = 0;  ///< 0: OpenMP's default (OMP_NUM_THREADS, else all cores); clamped to the processors there are; < 0: an error
+    /// Device backends (cuda): the stream the call is enqueued on (a cudaStream_t; null: the
+    /// default stream). CPU backends ignore it.
+    void* stream = nullptr;
+    /// Device backends, x in device memory: scan x and bias for NaN / inf before the call (one
+    /// kernel and a synchronisation). false skips the scan: non-finite inputs then give non-finite
+    /// outputs instead of an error. Host memory is always checked.
+    bool device_value_check = true;
 };
 
 /// A backend policy: a name, a CPU check, and `impl<F, A, L>` with prepared / prepare / apply /
@@ -64,9 +71,11 @@ struct apply_options {
 /// linear_kernel: apply() checks shapes, dtypes, strides and aliasing itself (no element is read),
 /// then the values (x and bias finite) through the backend's hook
 ///     static void check_values(std::string_view kernel, const const_matrix_view& x,
-///                              const const_vector_view* bias);
+///                              const const_vector_view* bias, const apply_options& options);
 /// which throws std::invalid_argument naming the first bad element. A backend without one gets
 /// detail::check_values_on_host, which reads x and bias on the host (the CPU backends' choice).
+/// A backend that reads device memory says so (`static constexpr bool reads_device_memory =
+/// true`); for every other backend, a view of device memory (`device` >= 0) is an error.
 template <class B>
 concept backend_policy = requires {
     { B::name } -> std::convertible_to<std::string_view>;
@@ -75,8 +84,13 @@ concept backend_policy = requires {
 
 /// Does backend B check x and bias itself (see backend_policy)?
 template <class B>
-concept backend_checks_values = requires(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias) {
-    B::check_values(kernel, x, bias);
+concept backend_checks_values = requires(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias,
+                                         const apply_options& options) { B::check_values(kernel, x, bias, options); };
+
+/// Does backend B take views of device memory?
+template <class B>
+concept backend_reads_device_memory = requires {
+    requires B::reads_device_memory;
 };
 
 namespace detail {
@@ -112,12 +126,16 @@ struct backend_impl<true, Format, Activation, Layout, Backend> {
 void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int64_t k, const const_matrix_view& x, const matrix_view& y,
                         const const_vector_view* bias);
 void check_values_on_host(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias);
+void check_host_memory(std::string_view kernel, const const_matrix_view& x, const matrix_view& y, const const_vector_view* bias);
 
-/// The value check of backend B: its own hook, else the host scan.
+/// The value check of backend B: its own hook, else the host scan (after making sure every view
+/// is host memory, for a backend that reads no other).
 template <class B>
-void check_values(std::string_view kernel, const const_matrix_view& x, const const_vector_view* bias) {
+void check_values(std::string_view kernel, const const_matrix_view& x, const matrix_view& y, const const_vector_view* bias,
+                  const apply_options& options) {
+    if constexpr (!backend_reads_device_memory<B>) check_host_memory(kernel, x, y, bias);
     if constexpr (backend_checks_values<B>) {
-        B::check_values(kernel, x, bias);
+        B::check_values(kernel, x, bias, options);
     } else {
         check_values_on_host(kernel, x, bias);
     }
@@ -242,7 +260,7 @@ template <class Format, class Activation, class Layout, class Backend>
 void linear_kernel<Format, Activation, Layout, Backend>::apply(const prepared& p, const_matrix_view x, matrix_view y, const const_vector_view* bias,
                                                                const apply_options& options) {
     detail::check_apply_shapes(name, p.rows, p.cols, x, y, bias);
-    detail::check_values<Backend>(name, x, bias);
+    detail::check_values<Backend>(name, x, y, bias, options);
     detail::check_thread_option(options.threads, name);
     if (x.rows == 0) return;
     impl::apply(p, x, y, bias, options);
@@ -288,6 +306,16 @@ inline void check_apply_shapes(std::string_view kernel, std::int64_t n, std::int
         const auto* ye = static_cast<const char*>(y.row(y.rows - 1)) + y.cols * dtype_size(y.type);
         if (xb < ye && yb < xe) fail("y overlaps x");
     }
+}
+
+/// Every view in host memory (the CPU backends' requirement).
+inline void check_host_memory(std::string_view kernel, const const_matrix_view& x, const matrix_view& y, const const_vector_view* bias) {
+    auto where = [&](const char* what, int device) {
+        if (device >= 0) argument_error(kernel, cat(what, " is in CUDA device ", device, " memory; this kernel reads host memory only"));
+    };
+    where("x", x.device);
+    where("y", y.device);
+    if (bias != nullptr) where("bias", bias->device);
 }
 
 /// The default value check (see backend_policy): every element of x and bias finite, read on the host.

@@ -28,8 +28,9 @@ constexpr std::string_view dtype_name(dtype t) noexcept {
 
 constexpr std::size_t dtype_size(dtype t) noexcept { return t == dtype::f32 ? 4 : 2; }
 
-/// Element i of a row of type t, widened to fp32 (exact).
-inline float load_element(const void* row, dtype t, std::int64_t i) noexcept {
+/// Element i of a row of type t, widened to fp32 (exact). constexpr so that device code (the cuda
+/// backend, nvcc --expt-relaxed-constexpr) runs this same function.
+constexpr float load_element(const void* row, dtype t, std::int64_t i) noexcept {
     switch (t) {
         case dtype::f32:
             return static_cast<const float*>(row)[i];
@@ -41,8 +42,8 @@ inline float load_element(const void* row, dtype t, std::int64_t i) noexcept {
     return 0.0f;
 }
 
-/// Stores v rounded to nearest even in type t.
-inline void store_element(void* row, dtype t, std::int64_t i, float v) noexcept {
+/// Stores v rounded to nearest even in type t (constexpr: see load_element).
+constexpr void store_element(void* row, dtype t, std::int64_t i, float v) noexcept {
     switch (t) {
         case dtype::f32:
             static_cast<float*>(row)[i] = v;
@@ -76,6 +77,7 @@ struct const_matrix_view {
     std::int64_t rows = 0;
     std::int64_t cols = 0;
     std::int64_t row_stride = 0;  ///< in elements; 0 means `cols` (contiguous)
+    int device = -1;              ///< -1: host memory; d >= 0: memory of CUDA device d
 
     std::int64_t stride() const noexcept { return row_stride == 0 ? cols : row_stride; }
     const void* row(std::int64_t r) const noexcept {
@@ -90,10 +92,11 @@ struct matrix_view {
     std::int64_t rows = 0;
     std::int64_t cols = 0;
     std::int64_t row_stride = 0;
+    int device = -1;  ///< -1: host memory; d >= 0: memory of CUDA device d
 
     std::int64_t stride() const noexcept { return row_stride == 0 ? cols : row_stride; }
     void* row(std::int64_t r) const noexcept { return static_cast<char*>(data) + static_cast<std::size_t>(r * stride()) * dtype_size(type); }
-    operator const_matrix_view() const noexcept { return {data, type, rows, cols, row_stride}; }
+    operator const_matrix_view() const noexcept { return {data, type, rows, cols, row_stride, device}; }
 };
 
 /// A read-only vector (bias).
@@ -101,6 +104,7 @@ struct const_vector_view {
     const void* data = nullptr;
     dtype type = dtype::f32;
     std::int64_t size = 0;
+    int device = -1;  ///< -1: host memory; d >= 0: memory of CUDA device d
 };
 
 }  // namespace microscale

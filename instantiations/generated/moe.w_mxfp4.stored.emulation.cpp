@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_mxfp4.stored.emulation: moe kernel, mxfp4 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 49).
+// moe.w_mxfp4.stored.emulation: moe kernel, mxfp4 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 59).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

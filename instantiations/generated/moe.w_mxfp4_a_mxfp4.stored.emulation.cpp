@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_mxfp4_a_mxfp4.stored.emulation: moe kernel, mxfp4 weights, aq activations, scales in any stored layout, emulation backend (manifest line 48).
+// moe.w_mxfp4_a_mxfp4.stored.emulation: moe kernel, mxfp4 weights, aq activations, scales in any stored layout, emulation backend (manifest line 58).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_mxfp6_e2m3.stored.emulation: moe kernel, mxfp6_e2m3 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 51).
+// moe.w_mxfp6_e2m3.stored.emulation: moe kernel, mxfp6_e2m3 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 61).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_mxfp6_e3m2.stored.simd: moe kernel, mxfp6_e3m2 weights, a16 activations, scales in any stored layout, simd backend (manifest line 45).
+// moe.w_mxfp6_e3m2.stored.simd: moe kernel, mxfp6_e3m2 weights, a16 activations, scales in any stored layout, simd backend (manifest line 55).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

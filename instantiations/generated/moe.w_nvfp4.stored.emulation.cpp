@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_nvfp4.stored.emulation: moe kernel, nvfp4 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 47).
+// moe.w_nvfp4.stored.emulation: moe kernel, nvfp4 weights, a16 activations, scales in any stored layout, emulation backend (manifest line 57).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

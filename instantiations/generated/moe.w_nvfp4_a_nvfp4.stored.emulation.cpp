@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_nvfp4_a_nvfp4.stored.emulation: moe kernel, nvfp4 weights, aq activations, scales in any stored layout, emulation backend (manifest line 46).
+// moe.w_nvfp4_a_nvfp4.stored.emulation: moe kernel, nvfp4 weights, aq activations, scales in any stored layout, emulation backend (manifest line 56).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

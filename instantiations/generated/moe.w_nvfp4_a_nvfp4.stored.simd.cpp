@@ -1,5 +1,5 @@
 // generated from generators/kernels.manifest by generators/generate.py — do not edit
-// moe.w_nvfp4_a_nvfp4.stored.simd: moe kernel, nvfp4 weights, aq activations, scales in any stored layout, simd backend (manifest line 38).
+// moe.w_nvfp4_a_nvfp4.stored.simd: moe kernel, nvfp4 weights, aq activations, scales in any stored layout, simd backend (manifest line 48).
 #include "microscale/generated/kernel_declarations.hpp"
 #include "microscale/moe.hpp"
 

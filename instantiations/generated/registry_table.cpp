@@ -57,6 +57,30 @@ constexpr kernel_entry table[] = {
 #if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
     make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>(),
 #endif
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_nvfp4_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_cuda
+    make_entry<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>(),
+#endif
     kernel_entry{},  // end marker (not part of the table)
 };
 
@@ -191,6 +215,38 @@ static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::mi
 #if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
 static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>::name == "w_mxfp6_e3m2.stored.emulation",
               "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.stored.emulation");
+#endif
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_nvfp4_a_nvfp4.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_nvfp4_a_nvfp4.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_nvfp4_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_nvfp4.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_nvfp4.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp4_a_mxfp4.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp4_a_mxfp4.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp4.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp4.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp6_e2m3_a_mxfp6_e2m3.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3_a_mxfp6_e2m3.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp6_e2m3.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e2m3.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp6_e3m2_a_mxfp6_e3m2.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2_a_mxfp6_e3m2.stored.cuda");
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_cuda
+static_assert(::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>::name == "w_mxfp6_e3m2.stored.cuda",
+              "generate.py and make_kernel_name disagree on w_mxfp6_e3m2.stored.cuda");
 #endif
 #if MICROSCALE_KERNEL_moe_w_nvfp4_a_nvfp4_stored_simd
 static_assert(::microscale::moe_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::simd>::name == "moe.w_nvfp4_a_nvfp4.stored.simd",

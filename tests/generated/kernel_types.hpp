@@ -58,6 +58,30 @@ using linear_kernel_types = boost::mp11::mp_append<
 #if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_emulation
     boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::emulation>>,
 #endif
+#if MICROSCALE_KERNEL_w_nvfp4_a_nvfp4_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_nvfp4_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::nvfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_a_mxfp4_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp4_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp4, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_a_mxfp6_e2m3_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e2m3_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp6_e2m3, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_a_mxfp6_e3m2_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::aq, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
+#if MICROSCALE_KERNEL_w_mxfp6_e3m2_stored_cuda
+    boost::mp11::mp_list<::microscale::linear_kernel<::microscale::format::mxfp6_e3m2, ::microscale::activation::a16, ::microscale::layout::stored, ::microscale::backend::cuda>>,
+#endif
     boost::mp11::mp_list<>>;
 
 using moe_kernel_types = boost::mp11::mp_append<

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/function.hpp>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -17,6 +18,17 @@
 
 namespace microscale::test {
 namespace {
+
+/// The accumulation a backend is held to: fp32 round-to-nearest over K additions, unless the
+/// backend says otherwise (backend/cuda.hpp: truncating tensor-core adders, more additions).
+template <class B>
+double backend_bound(std::int64_t k, double sum_abs, double exact, dtype out) {
+    if constexpr (requires { B::accumulation_unit_roundoff; }) {
+        return accumulation_bound(B::accumulation_additions(k), sum_abs, exact, out, 4, B::accumulation_unit_roundoff);
+    } else {
+        return accumulation_bound(k, sum_abs, exact, out);
+    }
+}
 
 template <class Kernel>
 class LinearSweep : public ::testing::Test {
@@ -94,7 +106,7 @@ protected:
                     sum_abs += std::fabs(bias[static_cast<std::size_t>(n)]);
                 }
                 const double got = load_element(y.data(), pr.type, m * pr.n + n);
-                const double bound = accumulation_bound(pr.k, sum_abs * (1 + 1e-12), exact, pr.type);
+                const double bound = backend_bound<typename Kernel::backend_type>(pr.k, sum_abs * (1 + 1e-12), exact, pr.type);
                 if (!(std::fabs(got - exact) <= bound) && failures++ < 5) {
                     ADD_FAILURE() << "y[" << m << ", " << n << "] = " << got << ", exact " << exact << ", error " << std::fabs(got - exact)
                                   << " > bound " << bound;
@@ -140,10 +152,28 @@ struct kernel_names {
     }
 };
 
-using linear_types = boost::mp11::mp_rename<linear_kernel_types, ::testing::Types>;
+// One executable per kind of machine: kernel_tests takes the CPU kernels, cuda_kernel_tests
+// (MICROSCALE_SWEEP_CUDA, ctest label gpu) the cuda ones.
+template <class Kernel>
+using on_cuda = std::is_same<typename Kernel::backend_type, backend::cuda>;
+#ifdef MICROSCALE_SWEEP_CUDA
+template <class Kernel>
+using swept = on_cuda<Kernel>;
+#else
+template <class Kernel>
+using swept = boost::mp11::mp_not<on_cuda<Kernel>>;
+#endif
+using linear_types = boost::mp11::mp_rename<boost::mp11::mp_copy_if<linear_kernel_types, swept>, ::testing::Types>;
 TYPED_TEST_SUITE(LinearSweep, linear_types, kernel_names);
 
+/// A kernel whose device is missing is skipped with the reason (ctest reports it as skipped).
+#define MICROSCALE_SKIP_UNSUPPORTED(Kernel)                                               \
+    if (const support s = Kernel::is_supported(); !s) {                                   \
+        GTEST_SKIP() << Kernel::name << " cannot run here: " << s.reason;                 \
+    }
+
 TYPED_TEST(LinearSweep, MatchesFp64ReferenceAndIsInvariant) {
+    MICROSCALE_SKIP_UNSUPPORTED(TypeParam)
     using F = typename TypeParam::format_type;
     // N = 136: not a multiple of 128 (and a partial 64-row chunk); K = 5 or 13 blocks: a multiple
     // of the block but not of 4 blocks (swizzle column padding).
@@ -159,6 +189,7 @@ TYPED_TEST(LinearSweep, MatchesFp64ReferenceAndIsInvariant) {
 }
 
 TYPED_TEST(LinearSweep, RejectsBadInput) {
+    MICROSCALE_SKIP_UNSUPPORTED(TypeParam)
     using Kernel = TypeParam;
     using F = typename Kernel::format_type;
     random_weight rw = make_random_weight<F>(8, F::block_size * 2, 3);

@@ -72,13 +72,13 @@ constexpr std::uint8_t scale_code(float amax, mx_scale_rule rule) noexcept {
 
 /// Element code of x in a block with scale code `scale`: round(x / 2^E) (x * 2^-E is exact).
 template <class Element>
-inline std::uint8_t element(float x, std::uint8_t scale) noexcept {
+constexpr std::uint8_t element(float x, std::uint8_t scale) noexcept {
     const float inverse = numeric::e8m0::decode(static_cast<std::uint8_t>(254 - scale));  // 2^-E
     return Element::encode(x * inverse);
 }
 
 /// Dequantization factor 2^E.
-inline float dequant_factor(std::uint8_t scale) noexcept { return numeric::e8m0::decode(scale); }
+constexpr float dequant_factor(std::uint8_t scale) noexcept { return numeric::e8m0::decode(scale); }
 
 }  // namespace mx_rules
 }  // namespace microscale::format

@@ -20,9 +20,9 @@ namespace microscale::numeric {
 
 inline constexpr double fp32_unit_roundoff = 0x1p-24;
 
-/// gamma_n = n u / (1 - n u) for fp32's u.
-constexpr double gamma_fp32(double n) noexcept {
-    const double nu = n * fp32_unit_roundoff;
+/// gamma_n = n u / (1 - n u), for fp32's u unless told.
+constexpr double gamma_fp32(double n, double unit_roundoff = fp32_unit_roundoff) noexcept {
+    const double nu = n * unit_roundoff;
     return nu / (1.0 - nu);
 }
 
@@ -32,8 +32,11 @@ constexpr double gamma_fp32(double n) noexcept {
 ///   exact          the exact result (fp64 reference)
 ///   out            the output dtype
 ///   extra_roundings  fp32 roundings beyond the K of the dot product (operands, block factors, bias)
-inline double accumulation_bound(std::int64_t k, double sum_abs, double exact, dtype out, int extra_roundings = 4) {
-    const double fp32_part = gamma_fp32(static_cast<double>(k + extra_roundings)) * sum_abs;
+///   unit_roundoff    of the additions: fp32's 2^-24 for round-to-nearest; 2^-23 for adders that
+///                    truncate (tensor cores, backend/cuda.hpp)
+inline double accumulation_bound(std::int64_t k, double sum_abs, double exact, dtype out, int extra_roundings = 4,
+                                 double unit_roundoff = fp32_unit_roundoff) {
+    const double fp32_part = gamma_fp32(static_cast<double>(k + extra_roundings), unit_roundoff) * sum_abs;
     double out_unit = 0.0, out_subnormal = 0.0;
     switch (out) {
         case dtype::f32:
