@@ -3,7 +3,7 @@
 // A table is a priority-ordered list of `kernel_entry`s (the compiled library's comes from the
 // manifest: `kernel_table()`), plus `scheme_alias`es (what checkpoints and engines call a scheme).
 // Selection walks the kernels of a scheme in order, skips the ones that are disabled, that cannot
-// read the weight's stored scale layout, unsupported on this CPU or unable to do the shape, and
+// read the weight's stored scale layout, unsupported on this machine or unable to do the shape, and
 // remembers why; nothing left is an error carrying every reason.
 //
 // The scale layout: an entry's `layout` is its kernel's layout slot, the scale layout its inner loop
@@ -227,7 +227,7 @@ basic_selection<Entry> select_kernel(std::string_view requested, const linear_sh
         } else if (!layout::slot_reads(entry.layout, shape.scale_layout)) {
             reason = detail::cat("reads ", entry.layout, " scales; the weight's are stored ", layout::layout_name(shape.scale_layout));
         } else if (support s = entry.is_supported(); !s) {
-            reason = detail::cat("not supported on this CPU: ", s.reason);
+            reason = detail::cat("not supported on this machine: ", s.reason);
         } else if (support c = entry.can_implement(shape); !c) {
             reason = detail::cat("cannot implement this shape: ", c.reason);
         } else if (result.kernel == nullptr) {

@@ -64,7 +64,7 @@ def _float32(x: Array) -> np.ndarray:
 
 def kernels(why: bool = False) -> list[dict[str, Any]]:
     """The compiled kernels in priority order: name, scheme, format, activation, layout, backend,
-    supported (on this CPU) and, with ``why=True``, the reason."""
+    supported (on this machine) and, with ``why=True``, the reason."""
     rows = _core.kernels()
     if not why:
         for row in rows:
