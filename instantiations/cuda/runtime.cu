@@ -51,6 +51,19 @@ int multiprocessors(int device) {
     return n;
 }
 
+int compute_capability(int device) {
+    int major = 0, minor = 0;
+    check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "cudaDeviceGetAttribute");
+    check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "cudaDeviceGetAttribute");
+    return 10 * major + minor;
+}
+
+int max_shared_per_block(int device) {
+    int bytes = 0;
+    check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "cudaDeviceGetAttribute");
+    return bytes;
+}
+
 int current_device() {
     int d = 0;
     check(cudaGetDevice(&d), "cudaGetDevice");

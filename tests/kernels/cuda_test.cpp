@@ -111,6 +111,48 @@ TYPED_TEST(CudaDevice, DeviceViewsGiveTheHostPathsBitsAndWrongClaimsAreErrors) {
     EXPECT_NO_THROW(Kernel::apply(p, {bad_on, dtype::bf16, m, k, 0, d}, {dy.data(), dtype::bf16, m, n, 0, d}, nullptr, unchecked));
 }
 
+TYPED_TEST(CudaDevice, StridedDeviceViewsAndLargeBatchesGiveTheHostPathsBits) {
+    MICROSCALE_NEED_DEVICE()
+    using Kernel = TypeParam;
+    using F = typename Kernel::format_type;
+    // K: 13 blocks (nvfp4: a half-filled last 32-slice) or 7 (MX); M: the decode kernel (5) and the
+    // prefill kernel over three 128-row blocks (300); x rows K + 1 (2-byte aligned: no staging, scalar
+    // loads) and K + 4 elements apart (8-byte pieces), y rows N + 3 apart
+    const std::int64_t n = 200, k = (F::block_size == 16 ? 13 : 7) * F::block_size;
+    random_weight rw = make_random_weight<F>(n, k, 51);
+    rw.weight.input_scale = 20.0f / 2688.0f;
+    const auto p = Kernel::prepare(rw.weight);
+    const int d = cuda_runtime::current_device();
+    for (const std::int64_t m : {std::int64_t{5}, std::int64_t{300}}) {
+        const auto x = bf16_rows(m, k, static_cast<std::uint32_t>(52 + m));
+        std::vector<std::uint16_t> y_host(static_cast<std::size_t>(m * n));
+        Kernel::apply(p, {x.data(), dtype::bf16, m, k}, {y_host.data(), dtype::bf16, m, n});
+        for (const std::int64_t x_stride : {k + 1, k + 4}) {
+            SCOPED_TRACE(::testing::Message() << "M=" << m << " x stride " << x_stride);
+            const std::int64_t y_stride = n + 3;
+            device_buffer dx, dy;
+            dx.reserve(static_cast<std::size_t>(m * x_stride) * 2, d);
+            dy.reserve(static_cast<std::size_t>(m * y_stride) * 2, d);
+            cuda_runtime::copy_rows(dx.data(), static_cast<std::size_t>(x_stride) * 2, x.data(), static_cast<std::size_t>(k) * 2,
+                                    static_cast<std::size_t>(k) * 2, static_cast<std::size_t>(m), nullptr);
+            Kernel::apply(p, {dx.data(), dtype::bf16, m, k, x_stride, d}, {dy.data(), dtype::bf16, m, n, y_stride, d});
+            std::vector<std::uint16_t> y(static_cast<std::size_t>(m * n));
+            cuda_runtime::copy_rows(y.data(), static_cast<std::size_t>(n) * 2, dy.data(), static_cast<std::size_t>(y_stride) * 2,
+                                    static_cast<std::size_t>(n) * 2, static_cast<std::size_t>(m), nullptr);
+            cuda_runtime::synchronize(nullptr);
+            EXPECT_EQ(y, y_host);
+        }
+        // every row of the large batch is the row computed alone (the decode kernel)
+        if (m > 16) {
+            for (const std::int64_t r : {std::int64_t{0}, std::int64_t{129}, m - 1}) {
+                std::vector<std::uint16_t> one(static_cast<std::size_t>(n));
+                Kernel::apply(p, {x.data() + r * k, dtype::bf16, 1, k}, {one.data(), dtype::bf16, 1, n});
+                EXPECT_TRUE(std::equal(one.begin(), one.end(), y_host.begin() + r * n)) << "row " << r << " alone differs from the batch of " << m;
+            }
+        }
+    }
+}
+
 TYPED_TEST(CudaDevice, ActivationCodesAndScalesAreTheCpus) {
     MICROSCALE_NEED_DEVICE()
     using F = typename TypeParam::format_type;
@@ -216,7 +258,7 @@ TYPED_TEST(CudaDevice, LargeProblemWithinTheBoundOfAnFp64Reference) {
                 sum_abs += std::fabs(t);
             }
             const double got = numeric::bf16::decode(y40[static_cast<std::size_t>(r * n + c)]);
-            const double bound = accumulation_bound(backend::cuda::accumulation_additions(k), sum_abs * (1 + 1e-12), exact, dtype::bf16, 4,
+            const double bound = accumulation_bound(backend::cuda::accumulation_additions(k, dtype::bf16), sum_abs * (1 + 1e-12), exact, dtype::bf16, 4,
                                                     backend::cuda::accumulation_unit_roundoff);
             if (!(std::fabs(got - exact) <= bound) && failures++ < 5)
                 ADD_FAILURE() << "y[" << r << ", " << c << "] = " << got << ", exact " << exact << ", bound " << bound;

@@ -22,9 +22,9 @@ namespace {
 /// The accumulation a backend is held to: fp32 round-to-nearest over K additions, unless the
 /// backend says otherwise (backend/cuda.hpp: truncating tensor-core adders, more additions).
 template <class B>
-double backend_bound(std::int64_t k, double sum_abs, double exact, dtype out) {
+double backend_bound(std::int64_t k, double sum_abs, double exact, dtype out, dtype x) {
     if constexpr (requires { B::accumulation_unit_roundoff; }) {
-        return accumulation_bound(B::accumulation_additions(k), sum_abs, exact, out, 4, B::accumulation_unit_roundoff);
+        return accumulation_bound(B::accumulation_additions(k, x), sum_abs, exact, out, 4, B::accumulation_unit_roundoff);
     } else {
         return accumulation_bound(k, sum_abs, exact, out);
     }
@@ -106,7 +106,8 @@ protected:
                     sum_abs += std::fabs(bias[static_cast<std::size_t>(n)]);
                 }
                 const double got = load_element(y.data(), pr.type, m * pr.n + n);
-                const double bound = backend_bound<typename Kernel::backend_type>(pr.k, sum_abs * (1 + 1e-12), exact, pr.type);
+                const double bound =
+                    backend_bound<typename Kernel::backend_type>(pr.k, sum_abs * (1 + 1e-12), exact, pr.type, quantized ? dtype::bf16 : pr.type);
                 if (!(std::fabs(got - exact) <= bound) && failures++ < 5) {
                     ADD_FAILURE() << "y[" << m << ", " << n << "] = " << got << ", exact " << exact << ", error " << std::fabs(got - exact)
                                   << " > bound " << bound;

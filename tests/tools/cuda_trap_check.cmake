@@ -9,15 +9,18 @@ foreach(_dir IN LISTS INCLUDES)
 endforeach()
 foreach(_source IN LISTS SOURCES)
   get_filename_component(_name "${_source}" NAME_WE)
-  execute_process(COMMAND "${NVCC}" -std=c++20 --expt-relaxed-constexpr ${_includes} -gencode=arch=compute_90a,code=compute_90a
-                          -ptx "${_source}" -o "${WORK}/${_name}.ptx"
-                  RESULT_VARIABLE _rc ERROR_VARIABLE _err)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "nvcc -ptx ${_source} failed:\n${_err}")
-  endif()
-  file(STRINGS "${WORK}/${_name}.ptx" _traps REGEX "^[ \t]*trap;")
-  if(_traps)
-    message(FATAL_ERROR "${_source}: the PTX holds a trap (code nvcc proved undefined): look for device code reading host memory")
-  endif()
+  foreach(_arch compute_90a compute_80)  # the two targets the library builds
+    execute_process(COMMAND "${NVCC}" -std=c++20 --expt-relaxed-constexpr ${_includes} -arch=${_arch}
+                            -ptx "${_source}" -o "${WORK}/${_name}.${_arch}.ptx"
+                    RESULT_VARIABLE _rc ERROR_VARIABLE _err)
+    if(NOT _rc EQUAL 0)
+      message(FATAL_ERROR "nvcc -ptx ${_source} failed:\n${_err}")
+    endif()
+    # `trap;`, also predicated (`@%p1 trap;`)
+    file(STRINGS "${WORK}/${_name}.${_arch}.ptx" _traps REGEX "(^|[ \t}])trap;")
+    if(_traps)
+      message(FATAL_ERROR "${_source} (${_arch}): the PTX holds a trap (code nvcc proved undefined): look for device code reading host memory")
+    endif()
+  endforeach()
   message(STATUS "${_name}: no trap")
 endforeach()

@@ -17,7 +17,8 @@
 // split into 2 or 3 bf16 terms that add up to x exactly); the sums are fp32 in the tensor cores'
 // order, which truncates inside each MMA (Fasi et al., "Numerical behavior of NVIDIA tensor
 // cores", 2021), so the bound it is held to uses twice fp32's unit roundoff over the additions of
-// the longest path (3K for f32 x). Results are bitwise independent of M, of the other rows and of
+// its path (K per bf16 term of x: 1 for bf16, 2 for f16, 3 for f32; plus the ranges' sums). Results
+// are bitwise independent of M, of the other rows and of
 // the stream; they differ from the CPU backends within that bound (DESIGN.md §4).
 #pragma once
 
@@ -42,12 +43,18 @@ struct cuda {
     /// The fp32 accumulation of the tensor cores (see the header comment): its unit roundoff, and
     /// the most additions one output goes through (3 terms for f32 x, plus the sums of K's ranges).
     static constexpr double accumulation_unit_roundoff = 0x1p-23;
-    static constexpr std::int64_t accumulation_additions(std::int64_t k) noexcept { return 3 * k + k / 128 + 1; }
+    /// bf16 x: one term per k; f16 two, f32 three (the exact split); plus the ranges' sums.
+    static constexpr std::int64_t accumulation_additions(std::int64_t k, dtype x) noexcept {
+        return (x == dtype::bf16 ? 1 : x == dtype::f16 ? 2 : 3) * k + (k + 127) / 128 + 1;
+    }
 
     static support is_supported() {
         if (cuda_runtime::device_count() == 0) return support::no(cuda_runtime::no_device_reason());
-        return support::yes(detail::cat("CUDA device ", cuda_runtime::current_device(), ": ",
-                                        cuda_runtime::device_description(cuda_runtime::current_device())));
+        const int device = cuda_runtime::current_device();
+        const int cc = cuda_runtime::compute_capability(device);
+        if (cc < 80)
+            return support::no(detail::cat("CUDA device ", device, " is sm_", cc, "; the cuda kernels need sm_80 or newer (bf16 mma.sync, cp.async)"));
+        return support::yes(detail::cat("CUDA device ", device, ": ", cuda_runtime::device_description(device)));
     }
     /// Every format and activation; the scales are linearised at prepare().
     template <class Format, class Activation, class Layout>
@@ -103,6 +110,7 @@ struct cuda::impl {
         std::int64_t rows = 0, cols = 0;
         int device = 0;
         int multiprocessors = 1;
+        int shared_per_block = 0;  ///< the device's opt-in limit (the prefill kernel needs prefill_shared_bytes)
         cuda_runtime::device_buffer codes, scales;  ///< [N, packed_row_bytes(K)], [N, K / block] linear
         float global = 1.0f;
         typename rules::activation_params activation{};
@@ -121,6 +129,7 @@ struct cuda::impl {
         p.cols = w.cols;
         p.device = cuda_runtime::current_device();
         p.multiprocessors = cuda_runtime::multiprocessors(p.device);
+        p.shared_per_block = cuda_runtime::max_shared_per_block(p.device);
         p.global = w.global_scale;
         if constexpr (Activation::quantized) p.activation = rules::activation_params_from(w.input_scale, w.name);
         const std::vector<std::uint8_t> linear =
@@ -137,6 +146,13 @@ struct cuda::impl {
         const bool on_host = x.device < 0;
         if (x.device >= 0 && x.device != p.device)
             detail::argument_error(kernel_label(), detail::cat("x is on CUDA device ", x.device, " but the weight on ", p.device));
+        if (bias != nullptr && bias->device >= 0 && bias->device != p.device)
+            detail::argument_error(kernel_label(), detail::cat("bias is on CUDA device ", bias->device, " but the weight on ", p.device));
+        if (x.rows > (std::int64_t{1} << 21)) detail::argument_error(kernel_label(), detail::cat("M=", x.rows, " is over the 2^21 rows one call takes"));
+        if (x.rows > 16 && static_cast<std::size_t>(p.shared_per_block) < cuda_detail::prefill_shared_bytes<Format>())
+            detail::argument_error(kernel_label(), detail::cat("M=", x.rows, " > 16 runs the prefill kernel, which needs ",
+                                                              cuda_detail::prefill_shared_bytes<Format>(), " bytes of shared memory per block; CUDA device ",
+                                                              p.device, " offers ", p.shared_per_block, " (split the batch into calls of 16 rows)"));
         if (cuda_detail::checked_device(kernel_label(), "y", y.data, y.device) != x.device)
             detail::argument_error(kernel_label(), "x and y must both be host memory or both the weight's device memory");
         const std::size_t x_row = static_cast<std::size_t>(x.cols) * dtype_size(x.type), y_row = static_cast<std::size_t>(y.cols) * dtype_size(y.type);
@@ -171,6 +187,8 @@ struct cuda::impl {
                 const std::size_t bytes = static_cast<std::size_t>(bias->size) * dtype_size(bias->type);
                 L.bias = bias_scratch.reserve(bytes, p.device);
                 cuda_runtime::copy(const_cast<void*>(L.bias), bias->data, bytes, stream);
+                // the caller may free a (pinned) host bias when apply() returns: the copy is done first
+                if (!on_host) cuda_runtime::synchronize(stream);
             } else {
                 L.bias = bias->data;
             }

@@ -45,6 +45,11 @@ std::size_t workspace_bytes(std::int64_t m, std::int64_t n, std::int64_t k, bool
 template <class Format>
 void run_linear(const linear_launch& L);
 
+/// Shared memory per block the prefill kernel (M > 16) of this format needs (devices with less
+/// per-block opt-in shared memory run the decode kernel only).
+template <class Format>
+std::size_t prefill_shared_bytes();
+
 /// aq's first step alone: out[M, K] (bf16, device) = element(qx) · scale(sx), x quantized by the
 /// format's activation rule (L.x, L.g, L.mx_rule), enqueued on L.stream. Tests compare its codes
 /// and scales with the CPU's.

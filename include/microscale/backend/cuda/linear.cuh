@@ -4,7 +4,8 @@
 //   y[m, n] = dtype( factor · Σ_k a[m, k] · w[n, k]  (+ bias[n]) )
 //   w[n, k] = element(q[n, k]) · scale(s[n, k / block])      exact in bf16 (≤ 6 significant bits)
 //   a       = x (a16), split into bf16 terms that add up to x exactly: 1 term for bf16, 2 for f16,
-//             3 for f32;  or for aq  element(qx) · scale(sx), exact in bf16, from x quantized by
+//             3 for f32 (exact for 2^-110 <= |x| < 3.39e38, bf16's range; beyond it the low
+//             bits of a tiny x are lost and an x above bf16's largest finite value gives inf);  or for aq  element(qx) · scale(sx), exact in bf16, from x quantized by
 //             the format's own activation rule (format/nvfp4.hpp, format/mx.hpp: the same constexpr
 //             functions the CPU backends run, so codes and scales are bit-identical)
 //   factor  = nvfp4 G (a16) or G / g (aq); MX 1.
@@ -29,6 +30,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -252,9 +254,11 @@ __device__ inline void range_chunks(std::int64_t chunks, std::int64_t ranges, st
 }
 
 /// y (or the range's partial sums) from fp32 sums: the epilogue both paths share.
+/// Explicitly rounded operations: nvcc may not contract them into an FMA, so every kernel that
+/// inlines this computes the same bits.
 __device__ inline void finish(const linear_launch& L, std::int64_t m, std::int64_t n, float total) {
-    float v = total * L.factor;
-    if (L.bias != nullptr) v += load_element(L.bias, L.bias_type, n);
+    float v = __fmul_rn(total, L.factor);
+    if (L.bias != nullptr) v = __fadd_rn(v, load_element(L.bias, L.bias_type, n));
     store_element(static_cast<char*>(L.y) + static_cast<std::size_t>(m * L.y_stride) * dtype_size(L.x_type), L.x_type, n, v);
 }
 
@@ -692,10 +696,10 @@ __global__ void quantize_activations(const linear_launch L, std::uint16_t* out) 
 template <class F>
 __global__ void dequantize_kernel(const std::uint8_t* codes, const std::uint8_t* scales, std::int64_t n, std::int64_t k, float global,
                                   std::uint16_t* out) {
-    const std::int64_t row = blockIdx.y;
     const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (row >= n || group * 8 >= k) return;
+    if (group * 8 >= k) return;
     constexpr int bits = F::element::bits;
+    for (std::int64_t row = blockIdx.y; row < n; row += gridDim.y) {  // gridDim.y <= 65535
     const std::uint8_t* p = codes + row * format::packed_row_bytes<F>(k) + group * bits;  // 8 codes: `bits` bytes
     std::uint64_t stream;
     if constexpr (bits == 4) {
@@ -709,19 +713,42 @@ __global__ void dequantize_kernel(const std::uint8_t* codes, const std::uint8_t*
 #pragma unroll
     for (int e = 0; e < 8; ++e) v[e] = bf16_bits(F::element::decode(static_cast<std::uint8_t>((stream >> (bits * e)) & ((1u << bits) - 1u))) * factor);
     *reinterpret_cast<uint4*>(out + row * k + group * 8) = uint4{pack2(v[0], v[1]), pack2(v[2], v[3]), pack2(v[4], v[5]), pack2(v[6], v[7])};
+    }
 }
 
 // ---- host side of the launch --------------------------------------------------------------------
+
+/// Runs `set` once for each device (function attributes belong to a device's context); the caller
+/// has made the device current. Each distinct lambda type has its own record.
+template <class Set>
+void once_per_device(Set set) {
+    static std::atomic<std::uint64_t> done[4]{};  // 256 devices
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 256) {
+        (void)cudaGetLastError();
+        set();
+        return;
+    }
+    const std::uint64_t bit = std::uint64_t{1} << (device % 64);
+    if ((done[device / 64].load(std::memory_order_acquire) & bit) != 0) return;
+    set();
+    done[device / 64].fetch_or(bit, std::memory_order_acq_rel);
+}
+
+template <class F>
+std::size_t prefill_shared_bytes() {
+    return static_cast<std::size_t>(tiled_shared_bytes<F>) + sizeof(decode_tables<F>);
+}
 
 template <class F, dtype X>
 void launch_mma(const linear_launch& L, const void* a, std::int64_t a_stride, std::int64_t ranges, float* partials, cudaStream_t stream) {
     const auto blocks_n = static_cast<unsigned>((L.n + block_columns - 1) / block_columns);
     if (L.m <= max_grid_split_m) {
         // four resident blocks need more than the default shared-memory carve-out
-        static const bool carved_out =
-            cudaFuncSetAttribute(linear_mma<F, X>, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared) ==
-            cudaSuccess;
-        (void)carved_out;
+        once_per_device([] {
+            (void)cudaFuncSetAttribute(linear_mma<F, X>, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
+            (void)cudaGetLastError();  // a hint: its failure is no launch error
+        });
         const dim3 grid(blocks_n, 1, static_cast<unsigned>(ranges));
         linear_mma<F, X><<<grid, block_warps * 32, 0, stream>>>(L, a, a_stride, ranges, partials);
         if (ranges > 1) {
@@ -729,8 +756,11 @@ void launch_mma(const linear_launch& L, const void* a, std::int64_t a_stride, st
             reduce_ranges<F><<<static_cast<unsigned>((threads + 255) / 256), 256, 0, stream>>>(L, partials, ranges);
         }
     } else {
-        static const bool sized = cudaFuncSetAttribute(linear_tiled<F, X>, cudaFuncAttributeMaxDynamicSharedMemorySize, tiled_shared_bytes<F>) == cudaSuccess;
-        (void)sized;  // a failure shows as the launch's error
+        once_per_device([] {
+            // a failure (a device with less shared memory: cuda::impl::apply refuses those first)
+            // shows as the launch's error
+            (void)cudaFuncSetAttribute(linear_tiled<F, X>, cudaFuncAttributeMaxDynamicSharedMemorySize, tiled_shared_bytes<F>);
+        });
         const dim3 grid(blocks_n, static_cast<unsigned>((L.m + tiled_rows - 1) / tiled_rows), 1);
         linear_tiled<F, X><<<grid, tiled_warps * 32, tiled_shared_bytes<F>, stream>>>(L, a, a_stride, ranges);
     }
@@ -775,7 +805,7 @@ void quantize_activations_to_bf16(const linear_launch& L, void* out) {
 template <class F>
 void dequantize_to_bf16(const std::uint8_t* codes, const std::uint8_t* scales, std::int64_t n, std::int64_t k, float global, void* out,
                         void* stream) {
-    const dim3 grid(static_cast<unsigned>((k / 8 + 127) / 128), static_cast<unsigned>(n));
+    const dim3 grid(static_cast<unsigned>((k / 8 + 127) / 128), static_cast<unsigned>(n < 65535 ? n : 65535));
     dequantize_kernel<F><<<grid, 128, 0, static_cast<cudaStream_t>(stream)>>>(
         codes, scales, n, k, global, static_cast<std::uint16_t*>(out));
 }
@@ -788,4 +818,5 @@ void dequantize_to_bf16(const std::uint8_t* codes, const std::uint8_t* scales, s
     template void microscale::backend::cuda_detail::quantize_activations_to_bf16<F>(const microscale::backend::cuda_detail::linear_launch&, \
                                                                                     void*);                                               \
     template void microscale::backend::cuda_detail::dequantize_to_bf16<F>(const std::uint8_t*, const std::uint8_t*, std::int64_t, \
-                                                                          std::int64_t, float, void*, void*);
+                                                                          std::int64_t, float, void*, void*);                   \
+    template std::size_t microscale::backend::cuda_detail::prefill_shared_bytes<F>();

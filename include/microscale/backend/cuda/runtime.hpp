@@ -15,6 +15,10 @@ std::string no_device_reason();
 /// "NVIDIA H200 (sm_90, 132 multiprocessors)"
 std::string device_description(int device);
 int multiprocessors(int device);
+/// major · 10 + minor (90 for Hopper).
+int compute_capability(int device);
+/// Shared memory one block may opt in to (cudaDevAttrMaxSharedMemoryPerBlockOptin), bytes.
+int max_shared_per_block(int device);
 int current_device();
 
 /// The CUDA device whose memory `p` points into, or -1 for host memory (pageable or pinned).
