@@ -13,6 +13,7 @@
 #include "generated/kernel_types.hpp"
 #include "microscale/backend/cuda.hpp"
 #include "microscale/format/quantizer.hpp"
+#include "support/kernel_names.hpp"
 #include "support/reference.hpp"
 
 namespace microscale::test {
@@ -57,12 +58,6 @@ template <class Kernel>
 using on_cuda = std::is_same<typename Kernel::backend_type, backend::cuda>;
 using cuda_types = boost::mp11::mp_rename<boost::mp11::mp_copy_if<linear_kernel_types, on_cuda>, ::testing::Types>;
 
-struct kernel_names {
-    template <class T>
-    static std::string GetName(int) {
-        return std::string(T::name);
-    }
-};
 TYPED_TEST_SUITE(CudaDevice, cuda_types, kernel_names);
 
 TYPED_TEST(CudaDevice, DeviceViewsGiveTheHostPathsBitsAndWrongClaimsAreErrors) {

@@ -14,6 +14,7 @@
 #include "generated/kernel_types.hpp"
 #include "microscale/format/quantizer.hpp"
 #include "microscale/layout/layouts.hpp"
+#include "support/kernel_names.hpp"
 #include "support/reference.hpp"
 
 namespace microscale::test {
@@ -143,13 +144,6 @@ protected:
         swizzled.scale_layout = layout::layout_id::swizzled_128x4;
         const auto y_swizzled = run(Kernel::prepare(swizzled), x, pr.m, pr, pr.bias ? &bias : nullptr);
         EXPECT_EQ(y_swizzled, y) << "scales delivered in swizzled_128x4";
-    }
-};
-
-struct kernel_names {
-    template <class T>
-    static std::string GetName(int) {
-        return std::string(T::name);
     }
 };
 

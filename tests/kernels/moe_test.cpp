@@ -20,6 +20,7 @@
 #include "generated/kernel_types.hpp"
 #include "microscale/detail/sample_data.hpp"
 #include "microscale/moe.hpp"
+#include "support/kernel_names.hpp"
 #include "support/reference.hpp"
 
 namespace microscale::test {
@@ -430,12 +431,6 @@ private:
 template <class Kernel>
 class MoeSweep : public ::testing::Test {};
 
-struct kernel_names {
-    template <class T>
-    static std::string GetName(int) {
-        return std::string(T::name);
-    }
-};
 using moe_types = boost::mp11::mp_rename<moe_kernel_types, ::testing::Types>;
 TYPED_TEST_SUITE(MoeSweep, moe_types, kernel_names);
 

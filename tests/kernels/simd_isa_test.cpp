@@ -13,6 +13,7 @@
 
 #include "generated/kernel_types.hpp"
 #include "microscale/backend/simd/kernels_portable.hpp"
+#include "support/kernel_names.hpp"
 #include "support/reference.hpp"
 
 namespace microscale::test {
@@ -32,12 +33,6 @@ struct forced_isa {
 template <class Kernel>
 class SimdTiers : public ::testing::Test {};
 
-struct kernel_names {
-    template <class T>
-    static std::string GetName(int) {
-        return std::string(T::name);
-    }
-};
 TYPED_TEST_SUITE(SimdTiers, simd_types, kernel_names);
 
 TYPED_TEST(SimdTiers, EveryTierRunsWhereForcedAndAgreesWithEmulation) {

@@ -269,14 +269,16 @@ inline constexpr int tile_row_bytes = chunk_k * F::element::bits / 8;  // 64 (fp
 template <class F>
 inline constexpr int stages = F::element::bits == 4 ? 4 : 3;  // 32 or 36 KB
 
-/// Copies `bytes` (8 or 16) from global to shared memory asynchronously; zero-fills when !valid.
+/// Copies `bytes` (16, 8 or 4) from global to shared memory asynchronously; zero-fills when !valid.
 __device__ inline void copy_async(void* shared, const void* global, int bytes, bool valid) {
     const auto s = static_cast<unsigned>(__cvta_generic_to_shared(shared));
     const int source = valid ? bytes : 0;
     if (bytes == 16)
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(global), "r"(source));
-    else
+    else if (bytes == 8)
         asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(s), "l"(global), "r"(source));
+    else
+        asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(global), "r"(source));
 }
 __device__ inline void copy_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
@@ -492,14 +494,7 @@ __device__ inline void load_activations(const linear_launch& L, const void* a, s
         const bool valid = m < L.m && k < L.k;
         char* to = reinterpret_cast<char*>(&out.piece[row][activation_chunk::place(row, logical)]) + (i % per_chunk) * piece;
         const char* from = static_cast<const char*>(a) + (valid ? static_cast<std::size_t>(m) * a_row_bytes + static_cast<std::size_t>(k) * 2 : 0);
-        const auto s = static_cast<unsigned>(__cvta_generic_to_shared(to));
-        const int source = valid ? piece : 0;
-        if (piece == 16)
-            asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(from), "r"(source));
-        else if (piece == 8)
-            asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(s), "l"(from), "r"(source));
-        else
-            asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(from), "r"(source));
+        copy_async(to, from, piece, valid);
     }
 }
 
